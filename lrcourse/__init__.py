@@ -5,13 +5,14 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.optim`: from-scratch numpy optimizers (SGD, momentum, RMSprop, Adam).
 - :mod:`lrcourse.schedules`: learning-rate schedules as pure functions of the step.
 - :mod:`lrcourse.ewa`: exponentially weighted averages.
+- :mod:`lrcourse.landscapes`: 2-D test costs (the ravine, Rosenbrock) and optimizer paths on them.
 - :mod:`lrcourse.gradcheck`: numerical gradients and the relative error.
 - :mod:`lrcourse.init`: weight initialization (He, Xavier, Glorot).
 - :mod:`lrcourse.regularization`: inverted dropout.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import ewa, gradcheck, init, optim, regularization, schedules
+from lrcourse import ewa, gradcheck, init, landscapes, optim, regularization, schedules
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
