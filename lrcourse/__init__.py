@@ -6,13 +6,17 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.schedules`: learning-rate schedules as pure functions of the step.
 - :mod:`lrcourse.ewa`: exponentially weighted averages.
 - :mod:`lrcourse.landscapes`: 2-D test costs (the ravine, Rosenbrock) and optimizer paths on them.
+- :mod:`lrcourse.nn`: a from-scratch numpy fully connected network (L2, L1, dropout, max-norm).
+- :mod:`lrcourse.data`: planar data sets, digits, seeded stratified train/dev/test splits, standardizing.
+- :mod:`lrcourse.minibatch`: shuffled mini-batches.
+- :mod:`lrcourse.train`: the training loop with history, schedules and early stopping.
 - :mod:`lrcourse.gradcheck`: numerical gradients and the relative error.
 - :mod:`lrcourse.init`: weight initialization (He, Xavier, Glorot).
 - :mod:`lrcourse.regularization`: inverted dropout.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import ewa, gradcheck, init, landscapes, optim, regularization, schedules
+from lrcourse import data, ewa, gradcheck, init, landscapes, minibatch, nn, optim, regularization, schedules, train
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
