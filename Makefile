@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with only python3:
 #   make book   set everything up and build the site into _build/html
-#   make test   set everything up and run every test (unit, doctest, nbval on every notebook, the site build)
+#   make test   set everything up and run every test (unit, doctest, nbval on every notebook, the site build,
+#               the built site in headless Chromium)
 # Also: make notebooks (re-execute every notebook in place; NB=path for one), make serve, make clean.
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ NB ?= $(NOTEBOOKS)
 export LRCOURSE_DEVICE ?= cpu
 export PYTHONHASHSEED := 0
 
-.PHONY: setup book test unit nbval notebooks serve clean
+.PHONY: setup book test unit nbval browser notebooks serve clean
 
 setup: $(STAMP)
 
@@ -29,12 +30,17 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 
 unit: $(STAMP)
-	$(PY) -m pytest tests lrcourse --doctest-modules -q
+	$(PY) -m pytest tests lrcourse --doctest-modules --ignore=tests/browser -q
 
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider -q $(NOTEBOOKS)
 
+# The built site in headless Chromium (Debian's package: apt-get install -y chromium); needs `make book` first.
+browser: $(STAMP)
+	$(PY) -m pytest tests/browser -q -p no:cacheprovider
+
 test: unit nbval book
+	$(MAKE) browser
 
 notebooks: $(STAMP)
 	@for nb in $(NB); do \

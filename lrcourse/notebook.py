@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 __all__ = ["glue"]
 
 
@@ -20,12 +22,15 @@ def glue(name: str, value: Any, display: bool = True) -> None:
     name : str
         The key that the page's markdown refers to with ``{glue:text}`` or ``{glue:}``.
     value : object
-        A number, a string or a matplotlib figure.
+        A number (numpy scalars are stored as Python numbers), a string or a matplotlib figure.
     display : bool
         Also show the value in the notebook's output.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if isinstance(value, np.generic):
+        # numpy 2 shows scalars as "np.float64(0.5)", which the book's {glue:text}`name:.3f` cannot format.
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # Colab or a bare Jupyter: nothing to glue into, so just show it
