@@ -8,8 +8,10 @@ shape ``(m,)`` (int64 labels). :func:`to_columns` turns them into the lecture's 
 - Real data shipped with scikit-learn (no download): :func:`load_digits`.
 - Splitting and scaling: :func:`train_dev_test_split` (seeded, stratified), :class:`Standardizer`.
 - Layout: :func:`to_columns`.
+- Data augmentation of small images: :func:`augment_images`.
 
-Used by every chapter of Part I, starting with "Train/dev/test sets, bias and variance".
+Used by every chapter of Part I, starting with "Train/dev/test sets, bias and variance"; the chapter
+"Regularization" uses :func:`augment_images`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from lrcourse._checks import check_int, check_nonnegative, check_number
 
 __all__ = [
     "Standardizer",
+    "augment_images",
     "load_digits",
     "make_circles",
     "make_moons",
@@ -323,3 +326,76 @@ def to_columns(X, y, num_classes: int | None = None) -> tuple[np.ndarray, np.nda
     Y = np.zeros((num_classes, len(y)))
     Y[y, np.arange(len(y))] = 1.0
     return X.T.copy(), Y
+
+
+def augment_images(images, rng: np.random.Generator, max_shift: int = 1, max_rotation: float = 10.0,
+                   horizontal_flip: bool = False) -> np.ndarray:
+    r"""Data augmentation (데이터 증강): a random small rotation and shift of each image, optionally a mirror image.
+
+    Each image :math:`x` (an :math:`h \times w` array, background 0) becomes
+
+    .. math::
+
+        x' = S_{d_y, d_x}\left(R_\theta(F^{f} x)\right), \qquad
+        \theta \sim \mathcal U[-\theta_\max, \theta_\max], \quad d_x, d_y \sim \mathcal U\{-s, \dots, s\},
+        \quad f \sim \text{Bernoulli}(\tfrac12) \text{ if horizontal\_flip else } 0,
+
+    where :math:`F` mirrors left-right, :math:`R_\theta` rotates by :math:`\theta` degrees about the centre
+    (bilinear interpolation, ``scipy.ndimage.rotate``), :math:`S` shifts by whole pixels and fills with 0,
+    :math:`\theta_\max` = ``max_rotation`` and :math:`s` = ``max_shift``. The draws for image :math:`i` are
+    made in that order (flip, angle, shifts), image after image. Source: Andrew Ng, *Improving Deep Neural
+    Networks*, week 1, "Other regularization methods"; Simard et al. (2003) for distortions of digits.
+
+    Parameters
+    ----------
+    images : array_like
+        Shape ``(m, h, w)``, e.g. ``load_digits()[0].reshape(-1, 8, 8)``.
+    rng : numpy.random.Generator
+        Source of every random choice.
+    max_shift : int
+        Largest shift in pixels, >= 0.
+    max_rotation : float
+        Largest rotation in degrees, in [0, 180].
+    horizontal_flip : bool
+        Mirror each image left-right with probability 1/2 (right for cats, wrong for digits).
+
+    Returns
+    -------
+    numpy.ndarray
+        New images of the same shape (float64).
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 5, 5)); x[0, 2, 1] = 1.0
+    >>> out = augment_images(x, np.random.default_rng(0), max_shift=1, max_rotation=0.0)
+    >>> out.shape, float(out.sum())
+    ((1, 5, 5), 1.0)
+    """
+    from scipy import ndimage
+
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {rng!r}")
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (m, h, w), got {images.shape}")
+    max_shift = check_int("max_shift", max_shift, minimum=0)
+    max_rotation = check_nonnegative("max_rotation", max_rotation)
+    if max_rotation > 180.0:
+        raise ValueError(f"max_rotation must be in [0, 180] degrees, got {max_rotation!r}")
+    if not isinstance(horizontal_flip, bool):
+        raise TypeError(f"horizontal_flip must be True or False, got {horizontal_flip!r}")
+    out = np.empty_like(images)
+    h, w = images.shape[1:]
+    for i, x in enumerate(images):
+        if horizontal_flip and rng.random() < 0.5:
+            x = x[:, ::-1]
+        angle = rng.uniform(-max_rotation, max_rotation)
+        dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)
+        if angle != 0.0:
+            x = ndimage.rotate(x, angle, reshape=False, order=1, mode="constant", cval=0.0)
+        # whole-pixel shift with zero fill: shifted[r, c] = x[r - dy, c - dx]
+        shifted = np.zeros((h, w))
+        shifted[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            x[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+        out[i] = shifted
+    return out

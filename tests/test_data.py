@@ -154,3 +154,66 @@ def test_to_columns():
         to_columns(X, np.array([0, 3, 1]), num_classes=3)
     with pytest.raises(ValueError, match="y"):
         to_columns(X, np.array([0.5, 1, 0]))
+
+
+# --- data augmentation -----------------------------------------------------------------------------------
+
+from lrcourse.data import augment_images  # noqa: E402
+
+
+def shifted(x, dy, dx):
+    """Independent whole-pixel shift with zero fill, written with np.roll and masking."""
+    out = np.roll(np.roll(x, dy, axis=0), dx, axis=1)
+    if dy > 0:
+        out[:dy] = 0
+    elif dy < 0:
+        out[dy:] = 0
+    if dx > 0:
+        out[:, :dx] = 0
+    elif dx < 0:
+        out[:, dx:] = 0
+    return out
+
+
+def test_augment_identity_and_seeded():
+    X, _ = load_digits()
+    images = X[:20].reshape(-1, 8, 8)
+    np.testing.assert_array_equal(augment_images(images, np.random.default_rng(0), 0, 0.0), images)
+    a = augment_images(images, np.random.default_rng(3), 1, 10.0)
+    b = augment_images(images, np.random.default_rng(3), 1, 10.0)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == images.shape and a.min() >= 0.0 and a.max() <= 1.0 + 1e-12
+
+
+def test_augment_shifts_are_whole_pixel_shifts():
+    X, _ = load_digits()
+    images = X[:40].reshape(-1, 8, 8)
+    out = augment_images(images, np.random.default_rng(1), max_shift=2, max_rotation=0.0)
+    used = set()
+    for x, y in zip(images, out):
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if np.array_equal(y, shifted(x, dy, dx))]
+        assert matches, "every output is the input shifted by at most 2 pixels"
+        used.update(matches)
+    assert len(used) > 5  # shifts vary from image to image
+
+
+def test_augment_flips_and_rotations():
+    X, _ = load_digits()
+    images = X[:200].reshape(-1, 8, 8)
+    out = augment_images(images, np.random.default_rng(2), max_shift=0, max_rotation=0.0, horizontal_flip=True)
+    flipped = [np.array_equal(y, x[:, ::-1]) and not np.array_equal(x, x[:, ::-1]) for x, y in zip(images, out)]
+    same = [np.array_equal(y, x) for x, y in zip(images, out)]
+    assert all(f or s for f, s in zip(flipped, same))
+    assert 70 < sum(flipped) < 130  # about half, Bernoulli(1/2) on 200 images
+    # a centred disc is unchanged by rotation, up to interpolation at its rim
+    r = np.hypot(*np.meshgrid(np.arange(21) - 10.0, np.arange(21) - 10.0))
+    disc = (r <= 6).astype(float)[None]
+    rotated = augment_images(np.repeat(disc, 5, axis=0), np.random.default_rng(0), 0, 30.0)
+    assert np.all(np.abs(rotated - disc)[:, r <= 4.5] < 1e-9)
+    assert np.allclose(rotated.sum(axis=(1, 2)), disc.sum(), rtol=0.05)
+    with pytest.raises(ValueError, match="max_rotation"):
+        augment_images(disc, np.random.default_rng(0), 1, 200.0)
+    with pytest.raises(ValueError, match="images"):
+        augment_images(disc[0], np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng"):
+        augment_images(disc, 0)
