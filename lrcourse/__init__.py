@@ -6,6 +6,7 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.schedules`: learning-rate schedules as pure functions of the step.
 - :mod:`lrcourse.ewa`: exponentially weighted averages.
 - :mod:`lrcourse.landscapes`: 2-D test costs (the ravine, Rosenbrock) and optimizer paths on them.
+- :mod:`lrcourse.least_squares`: a 2-D least-squares problem and noisy mini-batch gradient descent paths.
 - :mod:`lrcourse.nn`: a from-scratch numpy fully connected network (L2, L1, dropout, max-norm).
 - :mod:`lrcourse.data`: planar data sets, digits, seeded stratified train/dev/test splits, standardizing.
 - :mod:`lrcourse.minibatch`: shuffled mini-batches.
@@ -16,7 +17,8 @@ The book's chapters import these modules; nothing here imports from the book.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import data, ewa, gradcheck, init, landscapes, minibatch, nn, optim, regularization, schedules, train
+from lrcourse import (data, ewa, gradcheck, init, landscapes, least_squares, minibatch, nn, optim, regularization,
+                      schedules, train)
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
