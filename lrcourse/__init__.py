@@ -11,14 +11,15 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.data`: planar data sets, digits, seeded stratified train/dev/test splits, standardizing.
 - :mod:`lrcourse.minibatch`: shuffled mini-batches.
 - :mod:`lrcourse.train`: the training loop with history, schedules and early stopping.
+- :mod:`lrcourse.plotting`: decision regions of a classifier on a planar data set.
 - :mod:`lrcourse.gradcheck`: numerical gradients and the relative error.
 - :mod:`lrcourse.init`: weight initialization (He, Xavier, Glorot).
 - :mod:`lrcourse.regularization`: inverted dropout.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import (data, ewa, gradcheck, init, landscapes, least_squares, minibatch, nn, optim, regularization,
-                      schedules, train)
+from lrcourse import (data, ewa, gradcheck, init, landscapes, least_squares, minibatch, nn, optim, plotting,
+                      regularization, schedules, train)
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
