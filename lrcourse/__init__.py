@@ -13,13 +13,14 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.train`: the training loop with history, schedules and early stopping.
 - :mod:`lrcourse.plotting`: decision regions of a classifier on a planar data set.
 - :mod:`lrcourse.gradcheck`: numerical gradients and the relative error.
+- :mod:`lrcourse.diagnostics`: signal statistics through deep networks, whole-network gradient checks, steps to converge.
 - :mod:`lrcourse.init`: weight initialization (He, Xavier, Glorot).
 - :mod:`lrcourse.regularization`: inverted dropout.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import (data, ewa, gradcheck, init, landscapes, least_squares, minibatch, nn, optim, plotting,
-                      regularization, schedules, train)
+from lrcourse import (data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, minibatch, nn, optim,
+                      plotting, regularization, schedules, train)
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
