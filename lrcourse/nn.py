@@ -548,18 +548,20 @@ class Network:
         """The output probabilities :math:`A^{[L]}` without dropout, shape :math:`(n^{[L]}, m)`."""
         return self.forward(X, train=False)
 
-    def predict(self, X) -> np.ndarray:
-        """Predicted labels, shape ``(m,)``: :math:`a > 0.5` for a sigmoid output, the arg max for softmax."""
-        AL = self.predict_proba(X)
+    def _labels(self, AL: np.ndarray) -> np.ndarray:
         if self.output == "sigmoid":
             return (AL[0] > 0.5).astype(np.int64)
         return np.argmax(AL, axis=0).astype(np.int64)
 
-    def accuracy(self, X, Y) -> float:
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels, shape ``(m,)``: :math:`a > 0.5` for a sigmoid output, the arg max for softmax."""
+        return self._labels(self.predict_proba(X))
+
+    def accuracy(self, X, Y, AL=None) -> float:
         """Fraction of examples whose predicted label matches ``Y`` (a (1, m) row of 0/1, one-hot (C, m)
-        columns, or integer labels of shape (m,))."""
+        columns, or integer labels of shape (m,)). ``AL``, if given, is ``forward(X)`` already computed."""
         Y = np.asarray(Y)
-        pred = self.predict(X)
+        pred = self.predict(X) if AL is None else self._labels(np.asarray(AL))
         if Y.ndim == 1:
             labels = Y
         elif Y.ndim == 2 and Y.shape[0] == 1:

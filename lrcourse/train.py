@@ -286,10 +286,11 @@ def fit(net: Network, X, Y, optimizer, epochs: int, batch_size: int | None = Non
         # end of epoch: full training cost J (with penalties, no dropout), then the dev metrics
         AL = net.forward(X)
         epoch_cost.append(net.cost(AL, Y))
-        epoch_acc.append(net.accuracy(X, Y))
+        epoch_acc.append(net.accuracy(X, Y, AL=AL))
         if has_dev:
-            dev_cost.append(cross_entropy(net.forward(X_dev), Y_dev))
-            dev_acc.append(net.accuracy(X_dev, Y_dev))
+            AL_dev = net.forward(X_dev)
+            dev_cost.append(cross_entropy(AL_dev, Y_dev))
+            dev_acc.append(net.accuracy(X_dev, Y_dev, AL=AL_dev))
         if early_stopping is not None:
             value = {"dev_cost": dev_cost, "dev_accuracy": dev_acc, "epoch_cost": epoch_cost,
                      "epoch_accuracy": epoch_acc}[monitor][-1]

@@ -229,6 +229,7 @@ def test_predict_and_accuracy():
     np.testing.assert_array_equal(net.predict(X), [0, 1, 1])
     assert net.accuracy(X, np.array([[0.0, 1.0, 0.0]])) == pytest.approx(2 / 3)
     assert net.accuracy(X, np.array([0, 1, 0])) == pytest.approx(2 / 3)
+    assert net.accuracy(X, np.array([0, 1, 0]), AL=np.array([[0.2, 0.9, 0.4]])) == 1.0  # from a given output
     soft = Network([2, 3], output="softmax", seed=0)
     soft.params["W1"][:] = [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]
     Xs = np.array([[5.0, 0.0, -5.0], [0.0, 5.0, -5.0]])
