@@ -6,6 +6,7 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.schedules`: learning-rate schedules as pure functions of the step.
 - :mod:`lrcourse.ewa`: exponentially weighted averages.
 - :mod:`lrcourse.landscapes`: 2-D test costs (the ravine, Rosenbrock) and optimizer paths on them.
+- :mod:`lrcourse.critical_points`: saddle points, plateaus and how rare minima are in high dimensions.
 - :mod:`lrcourse.least_squares`: a 2-D least-squares problem and noisy mini-batch gradient descent paths.
 - :mod:`lrcourse.nn`: a from-scratch numpy fully connected network (L2, L1, dropout, max-norm).
 - :mod:`lrcourse.data`: planar data sets, digits, seeded stratified train/dev/test splits, standardizing.
@@ -19,8 +20,8 @@ The book's chapters import these modules; nothing here imports from the book.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import (data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, minibatch, nn, optim,
-                      plotting, regularization, schedules, train)
+from lrcourse import (critical_points, data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, minibatch,
+                      nn, optim, plotting, regularization, schedules, train)
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
