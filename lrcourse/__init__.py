@@ -4,6 +4,7 @@ The book's chapters import these modules; nothing here imports from the book.
 
 - :mod:`lrcourse.optim`: from-scratch numpy optimizers (SGD, momentum, RMSprop, Adam).
 - :mod:`lrcourse.schedules`: learning-rate schedules as pure functions of the step.
+- :mod:`lrcourse.lr_finder`: the LR range test for a torch model, and gradient descent on :math:`w^2`.
 - :mod:`lrcourse.ewa`: exponentially weighted averages.
 - :mod:`lrcourse.landscapes`: 2-D test costs (the ravine, Rosenbrock) and optimizer paths on them.
 - :mod:`lrcourse.critical_points`: saddle points, plateaus and how rare minima are in high dimensions.
@@ -20,8 +21,8 @@ The book's chapters import these modules; nothing here imports from the book.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import (critical_points, data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, minibatch,
-                      nn, optim, plotting, regularization, schedules, train)
+from lrcourse import (critical_points, data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, lr_finder,
+                      minibatch, nn, optim, plotting, regularization, schedules, train)
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
