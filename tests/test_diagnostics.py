@@ -204,3 +204,18 @@ def test_logistic_hessian_bad_inputs():
         logistic_hessian(np.ones((1, 3)), [1.0], np.nan)
     with pytest.raises(ValueError, match="b must be a single number"):
         logistic_hessian(np.ones((1, 3)), [1.0], [0.0, 1.0])
+
+
+def test_gradient_check_reads_a_network_params_in_place():
+    from lrcourse.nn import Network
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 10)), rng.integers(0, 2, (1, 10)).astype(float)
+    net = Network([3, 5, 1], hidden="tanh", lambd=0.5, seed=1)
+    _, grads = net.loss_and_grads(X, Y)
+    result = gradient_check(lambda p: net.cost(net.forward(X), Y), net.params, grads)
+    assert result.relative_error < 1e-7
+    # without the L2 term in the cost, only the weights disagree
+    result = gradient_check(lambda p: net.cost(net.forward(X), Y, penalty=False), net.params, grads)
+    assert result.by_key["W1"] > 1e-4 and result.by_key["W2"] > 1e-4
+    assert result.by_key["b1"] < 1e-7 and result.by_key["b2"] < 1e-7
