@@ -14,6 +14,11 @@ NB ?= $(NOTEBOOKS)
 # Stored outputs are computed on the CPU, so checks and re-execution use it too (a GPU gives other round-off).
 export LRCOURSE_DEVICE ?= cpu
 export PYTHONHASHSEED := 0
+# One BLAS/OpenMP thread: the stored outputs then reproduce bit for bit whatever the core count (a sum split
+# over threads rounds differently), and small matrices run faster without threads on a busy 2-core machine.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: setup book test unit nbval browser notebooks serve clean
 
@@ -39,7 +44,7 @@ nbval: $(STAMP)
 browser: $(STAMP)
 	$(PY) -m pytest tests/browser -q -p no:cacheprovider
 
-test: unit nbval book
+test: instructor unit nbval book
 	$(MAKE) browser
 
 notebooks: $(STAMP)
@@ -54,3 +59,26 @@ serve: book
 
 clean:
 	rm -rf _build
+
+# Instructor assignments (assignments/, Otter-Grader). The instructor tools come from requirements-instructor.txt
+# and install into the same .venv (they change none of the book's pins); readers never need them.
+#   make assignments                         build every master into dist/assignments/<name>/
+#   make grade A=<name> SUBMISSIONS=<dir>    grade every .ipynb in <dir>: <dir>/grades.csv, <dir>/feedback/
+INSTRUCTOR := $(VENV)/.instructor-installed
+GRADE_TIMEOUT ?= 300
+
+.PHONY: instructor assignments grade
+
+$(INSTRUCTOR): requirements-instructor.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-instructor.txt
+	touch $(INSTRUCTOR)
+
+instructor: $(INSTRUCTOR)
+
+assignments: $(INSTRUCTOR)
+	$(PY) assignments/build.py
+
+grade: $(INSTRUCTOR)
+	@test -n "$(A)" && test -n "$(SUBMISSIONS)" || { echo "usage: make grade A=<assignment> SUBMISSIONS=<folder of .ipynb> [GRADE_TIMEOUT=300]"; exit 2; }
+	$(PY) assignments/build.py --only-stale "$(A)"
+	$(PY) assignments/grade.py "$(A)" "$(SUBMISSIONS)" --timeout $(GRADE_TIMEOUT)
