@@ -9,6 +9,7 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.landscapes`: 2-D test costs (the ravine, Rosenbrock) and optimizer paths on them.
 - :mod:`lrcourse.critical_points`: saddle points, plateaus and how rare minima are in high dimensions.
 - :mod:`lrcourse.least_squares`: a 2-D least-squares problem and noisy mini-batch gradient descent paths.
+- :mod:`lrcourse.performance_scheduling`: reduce-on-plateau training with early stopping.
 - :mod:`lrcourse.nn`: a from-scratch numpy fully connected network (L2, L1, dropout, max-norm).
 - :mod:`lrcourse.data`: planar data sets, digits, seeded stratified train/dev/test splits, standardizing.
 - :mod:`lrcourse.minibatch`: shuffled mini-batches.
@@ -22,7 +23,7 @@ The book's chapters import these modules; nothing here imports from the book.
 """
 
 from lrcourse import (critical_points, data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, lr_finder,
-                      minibatch, nn, optim, plotting, regularization, schedules, train)
+                      minibatch, nn, optim, performance_scheduling, plotting, regularization, schedules, train)
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
