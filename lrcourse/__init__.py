@@ -8,6 +8,7 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.ewa`: exponentially weighted averages.
 - :mod:`lrcourse.landscapes`: 2-D test costs (the ravine, Rosenbrock) and optimizer paths on them.
 - :mod:`lrcourse.critical_points`: saddle points, plateaus and how rare minima are in high dimensions.
+- :mod:`lrcourse.compare`: final losses over seeds, learning-rate sensitivity, best loss per budget.
 - :mod:`lrcourse.least_squares`: a 2-D least-squares problem and noisy mini-batch gradient descent paths.
 - :mod:`lrcourse.performance_scheduling`: reduce-on-plateau training with early stopping.
 - :mod:`lrcourse.nn`: a from-scratch numpy fully connected network (L2, L1, dropout, max-norm).
@@ -22,7 +23,7 @@ The book's chapters import these modules; nothing here imports from the book.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
-from lrcourse import (critical_points, data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, lr_finder,
+from lrcourse import (compare, critical_points, data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, lr_finder,
                       minibatch, nn, optim, performance_scheduling, plotting, regularization, schedules, train)
 from lrcourse.device import get_device
 
