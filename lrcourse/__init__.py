@@ -19,14 +19,15 @@ The book's chapters import these modules; nothing here imports from the book.
 - :mod:`lrcourse.gradcheck`: numerical gradients and the relative error.
 - :mod:`lrcourse.diagnostics`: signal statistics through deep networks, whole-network gradient checks, steps to converge.
 - :mod:`lrcourse.init`: weight initialization (He, Xavier, Glorot).
+- :mod:`lrcourse.sweep`: many training runs of a small torch network at once (learning rates x seeds).
 - :mod:`lrcourse.regularization`: inverted dropout.
 - :func:`get_device`: CUDA, else MPS, else CPU.
 """
 
 from lrcourse import (compare, critical_points, data, diagnostics, ewa, gradcheck, init, landscapes, least_squares, lr_finder,
-                      minibatch, nn, optim, performance_scheduling, plotting, regularization, schedules, train)
+                      minibatch, nn, optim, performance_scheduling, plotting, regularization, schedules, sweep, train)
 from lrcourse.device import get_device
 
 __version__ = "0.1.0"
 
-__all__ = ["ewa", "get_device", "gradcheck", "init", "optim", "regularization", "schedules"]
+__all__ = ["ewa", "get_device", "gradcheck", "init", "optim", "regularization", "schedules", "sweep"]
