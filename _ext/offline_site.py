@@ -1,12 +1,13 @@
 """Sphinx extension: make the built site self-contained, so a classroom with no network can read all of it.
 
 1. MathJax 3 is served from the site itself instead of a CDN.
-2. Thebe (live code cells through Binder, which this book does not offer: chapters run in Colab instead) is
+2. No page loads anything from a CDN. Thebe (live code cells through Binder, which this book does not offer: chapters run in Colab instead) is
    dropped from the pages: sphinx-thebe, which Jupyter Book 1 always loads, adds its configuration script twice,
    a JavaScript error in every browser, and points at a CDN copy of thebe.
-3. A figure that a notebook cell drew gets real alternative text: the first sentence of the paragraph that
-   follows its cell, which by the book's convention says what the figure shows (myst-nb would otherwise use the
-   image's file name). A cell can set its own with the metadata ``mystnb: {image: {alt: ...}}``.
+3. A figure that a notebook cell drew, or an animation it rendered to HTML, gets real alternative text: the
+   first sentence of the paragraph that follows its cell, which by the book's convention says what the figure
+   shows (myst-nb would otherwise use the image's file name, and matplotlib's animation player none at all).
+   A cell can set its own with the metadata ``mystnb: {image: {alt: ...}}``.
 
 MathJax comes from the PyPI package ``django-static-mathjax`` (listed in requirements.txt; it installs the
 MathJax 3 distribution as the static files of a Python package and needs nothing else). After a successful HTML
@@ -16,11 +17,11 @@ build the parts the site uses are copied into ``_build/html/_static/mathjax/`` a
 
 from __future__ import annotations
 
+import html
 import importlib.util
+import re
 import shutil
 from pathlib import Path
-
-import re
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -83,25 +84,38 @@ def _first_sentence(text: str, limit: int = 300) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
+def _description(node: nodes.Node, docname: str) -> str:
+    """The first sentence of the paragraph after the notebook cell that holds ``node``."""
+    cell = node  # climb to the notebook cell that holds the node: the child of its section
+    while cell.parent is not None and not isinstance(cell.parent, (nodes.section, nodes.document)):
+        cell = cell.parent
+    container = cell.parent
+    if container is not None:
+        for sibling in container.children[container.index(cell) + 1:]:
+            if isinstance(sibling, nodes.paragraph):
+                return _first_sentence(sibling.astext())
+    title = container[0].astext() if isinstance(container, nodes.section) else docname
+    return f"A figure of the section '{title}'"
+
+
+# matplotlib's JavaScript animation player shows its frames in an <img> without alt text, and links Font
+# Awesome 4 from a CDN for its buttons; the theme's own Font Awesome (served locally) draws those icons.
+ANIMATION_IMAGE = re.compile(r'<img id="_anim_img')
+CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*')
+
+
 def _describe_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for image in list(doctree.findall(nodes.image)):
         alt = image.get("alt", "")
         if alt and "_images/" not in alt and not alt.endswith((".png", ".jpg", ".svg")):
             continue  # the author's own alt text
-        cell = image  # climb to the notebook cell that holds the image: the child of its section
-        while cell.parent is not None and not isinstance(cell.parent, (nodes.section, nodes.document)):
-            cell = cell.parent
-        container = cell.parent
-        description = ""
-        if container is not None:
-            for sibling in container.children[container.index(cell) + 1:]:
-                if isinstance(sibling, nodes.paragraph):
-                    description = _first_sentence(sibling.astext())
-                    break
-        if not description:
-            title = container[0].astext() if isinstance(container, nodes.section) else docname
-            description = f"A figure of the section '{title}'"
-        image["alt"] = description
+        image["alt"] = _description(image, docname)
+    for raw in list(doctree.findall(nodes.raw)):
+        if raw.get("format") == "html" and ANIMATION_IMAGE.search(raw.astext()):
+            alt = html.escape(f"Animation: {_description(raw, docname)}", quote=True)
+            text = ANIMATION_IMAGE.sub(f'<img alt="{alt}" id="_anim_img', raw.astext())
+            text = CDN_STYLESHEET.sub("", text)
+            raw.replace_self(nodes.raw(text, text, format="html"))
 
 
 def setup(app: Sphinx) -> dict:
