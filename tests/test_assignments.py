@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
+
+from fresh_env import fresh_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ROOT / "assignments"
@@ -280,42 +280,16 @@ def test_grade_script_explains_itself():
 # ------------------------------------------------------------------------------------------ as on Colab
 def _fresh_environment(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
     """A venv without lrcourse that reuses this environment's other packages, and a kernel that runs in it."""
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    for name in ("lrcourse", "pyproject.toml", "README.md"):  # uncommitted package edits count too
-        target = clone / name
-        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, target)
-    shutil.rmtree(clone / "lrcourse" / "__pycache__", ignore_errors=True)
-
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    shadow = tmp_path / "deps"
-    shadow.mkdir()
-    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
-        if "lrcourse" not in entry.name.lower() and entry.suffix != ".pth":
-            (shadow / entry.name).symlink_to(entry)
-    (site / "course-deps.pth").write_text(f"{shadow}\n")
+    fresh = fresh_environment(tmp_path)
+    python = fresh.python
 
     kernel = tmp_path / "jupyter" / "kernels" / "fresh"
     kernel.mkdir(parents=True)
     (kernel / "kernel.json").write_text(json.dumps({
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "fresh", "language": "python"}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV", "JPY_"))}
-    env.update(LRCOURSE_SOURCE=str(clone), PIP_NO_INDEX="1", PIP_CONFIG_FILE=os.devnull, PIP_NO_BUILD_ISOLATION="0",
-               PIP_DISABLE_PIP_VERSION_CHECK="1", JUPYTER_PATH=str(tmp_path / "jupyter"), MPLBACKEND="agg",
-               LRCOURSE_DEVICE="cpu")
-    prefix = []
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-        prefix = ["unshare", "-n"]  # no network at all, not just no package index
-    check = subprocess.run([str(python), "-c", "import importlib.util; print(importlib.util.find_spec('lrcourse'))"],
-                           capture_output=True, text=True, cwd=tmp_path, env=env)
-    assert check.stdout.strip() == "None", "the fresh environment must start without lrcourse"
-    return python, env, prefix
+    env = dict(fresh.env, JUPYTER_PATH=str(tmp_path / "jupyter"), MPLBACKEND="agg", LRCOURSE_DEVICE="cpu")
+    return python, env, fresh.prefix
 
 
 # Runs one notebook in the fresh environment's kernel. The kernel talks over Unix sockets (IPC transport):

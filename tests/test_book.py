@@ -8,16 +8,14 @@ runs that very cell in a fresh virtual environment with the network cut off, ins
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 import yaml
+
+from fresh_env import fresh_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -79,53 +77,12 @@ def test_stored_outputs_are_from_one_clean_run(path):
                 f"{path.name}: a plotting cell should end with plt.show()")
 
 
-def _site_packages_without_lrcourse(tmp_path: Path) -> Path:
-    """A folder of links to this environment's packages, minus lrcourse, for the fresh venv to see."""
-    purelib = Path(sysconfig.get_paths()["purelib"])
-    shadow = tmp_path / "deps"
-    shadow.mkdir()
-    for entry in purelib.iterdir():
-        if "lrcourse" in entry.name.lower() or entry.suffix == ".pth":
-            continue
-        (shadow / entry.name).symlink_to(entry)
-    return shadow
-
-
 def test_setup_cell_installs_from_a_local_clone_offline(tmp_path):
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    # What this working tree holds now is what a learner would clone; uncommitted package edits count too.
-    for name in ("lrcourse", "pyproject.toml", "README.md"):
-        target = clone / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, target)
-    shutil.rmtree(clone / "lrcourse" / "__pycache__", ignore_errors=True)
-
-    venv = tmp_path / "venv"
-    # No pip or setuptools of its own: it borrows this environment's (newer) ones through the links below.
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
-    (site / "course-deps.pth").write_text(f"{_site_packages_without_lrcourse(tmp_path)}\n")
-
-    check = subprocess.run([python, "-c", "import importlib.util; print(importlib.util.find_spec('lrcourse'))"],
-                           capture_output=True, text=True, cwd=tmp_path)
-    assert check.stdout.strip() == "None", "the fresh environment must start without lrcourse"
-
+    fresh = fresh_environment(tmp_path)
     cell = _source(_code_cells(CHAPTERS[0])[0])
     program = cell + "\nprint('LRCOURSE_AT', lrcourse.__file__)\n"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(LRCOURSE_SOURCE=str(clone), PIP_NO_INDEX="1", PIP_CONFIG_FILE=os.devnull,
-               PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    command = [str(python), "-c", program]
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-        command = ["unshare", "-n", *command]  # no network at all, not just no package index
-    run = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    run = subprocess.run([*fresh.prefix, str(fresh.python), "-c", program], capture_output=True, text=True,
+                         cwd=tmp_path, env=fresh.env, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     installed_at = re.search(r"LRCOURSE_AT (.+)", run.stdout).group(1)
-    assert Path(installed_at).is_relative_to(site), installed_at
+    assert Path(installed_at).is_relative_to(fresh.site), installed_at
