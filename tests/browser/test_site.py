@@ -70,6 +70,8 @@ def test_page(browser, site_url, name):
         if has_math:
             _wait_for_math(page)
             assert page.locator("mjx-container").count() >= page.locator(".math").count(), "math left untypeset"
+            errors = page.eval_on_selector_all("mjx-merror", "els => els.map(e => e.getAttribute('data-mjx-error'))")
+            assert not errors, f"MathJax errors on {name}: {errors}"
         text = page.evaluate(RAW_TEX)
         for raw in ("$$", "\\(", "\\["):
             assert raw not in text, f"raw TeX {raw!r} left in the text of {name}"
