@@ -93,8 +93,30 @@ CPU_MEMORY_BUDGET = 2**30
 # ---------------------------------------------------------------------------------------------------
 
 
+class _StepLosses:
+    """What the results of :func:`train_mlp` and :func:`sweep_mlp` share: a loss per step, in epochs."""
+
+    loss: np.ndarray
+    steps_per_epoch: int
+
+    @property
+    def n_steps(self) -> int:
+        """Number of training steps of every run, ``epochs * steps_per_epoch``."""
+        return self.loss.shape[-1]
+
+    @property
+    def epochs(self) -> int:
+        """Number of passes over the training set."""
+        return self.n_steps // self.steps_per_epoch
+
+    def epoch_loss(self) -> np.ndarray:
+        """Mean of the step losses within each epoch (each mini-batch counts once): shape ``(epochs,)`` for
+        one run, ``(len(lrs), len(seeds), epochs)`` for a sweep."""
+        return self.loss.reshape(*self.loss.shape[:-1], self.epochs, self.steps_per_epoch).mean(axis=-1)
+
+
 @dataclass(frozen=True, eq=False)
-class TrainResult:
+class TrainResult(_StepLosses):
     r"""What one training run (:func:`train_mlp`) leaves behind.
 
     Attributes
@@ -130,23 +152,10 @@ class TrainResult:
     optimizer: str
     steps_per_epoch: int
 
-    @property
-    def n_steps(self) -> int:
-        """Number of training steps, ``epochs * steps_per_epoch``."""
-        return self.loss.shape[-1]
-
-    @property
-    def epochs(self) -> int:
-        """Number of passes over the training set."""
-        return self.n_steps // self.steps_per_epoch
-
-    def epoch_loss(self) -> np.ndarray:
-        """Mean of the step losses within each epoch, shape ``(epochs,)`` (each mini-batch counts once)."""
-        return self.loss.reshape(self.epochs, self.steps_per_epoch).mean(axis=-1)
 
 
 @dataclass(frozen=True, eq=False)
-class SweepResult:
+class SweepResult(_StepLosses):
     r"""What a sweep (:func:`sweep_mlp`) leaves behind: one row per learning rate, one column per seed.
 
     Attributes
@@ -185,19 +194,6 @@ class SweepResult:
     optimizer: str
     steps_per_epoch: int
 
-    @property
-    def n_steps(self) -> int:
-        """Number of training steps of every run, ``epochs * steps_per_epoch``."""
-        return self.loss.shape[-1]
-
-    @property
-    def epochs(self) -> int:
-        """Number of passes over the training set."""
-        return self.n_steps // self.steps_per_epoch
-
-    def epoch_loss(self) -> np.ndarray:
-        """Mean of the step losses within each epoch, shape ``(len(lrs), len(seeds), epochs)``."""
-        return self.loss.reshape(*self.loss.shape[:-1], self.epochs, self.steps_per_epoch).mean(axis=-1)
 
     def run(self, i: int, j: int) -> TrainResult:
         """The run with ``lrs[i]`` and ``seeds[j]``, as the :class:`TrainResult` that :func:`train_mlp` returns."""
