@@ -601,11 +601,20 @@ class _Updater:
     one ``addcmul_`` applies R different learning rates at once.
     """
 
-    def __init__(self, name: str, flat: torch.Tensor):
+    def __init__(self, name: str, flat: torch.Tensor, fused: bool | None = None):
         self.name = name
         self.t = 0
         self.state = [torch.zeros_like(flat) for _ in range({"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}[name])]
         self.tmp = torch.empty_like(flat) if name == "rmsprop" else None
+        # Adam: torch's fused kernel (the one behind ``torch.optim.Adam(fused=True)``) does the moment updates,
+        # the bias corrections and the division in one pass instead of seven; it takes one rate for all
+        # entries, so it writes the step of rate 1 into ``direction`` and ``step`` applies each run's rate.
+        if fused is None:
+            fused = name == "adam" and _has_fused_adam(flat.device)
+        self.fused = fused
+        if fused:
+            self.direction = torch.empty_like(flat)
+            self.t_tensor = torch.zeros((), dtype=torch.float32, device=flat.device)
 
     def step(self, theta: torch.Tensor, g: torch.Tensor, lr_of: torch.Tensor, factor: float) -> None:
         """One update of every run; may overwrite ``g``, which the next backward pass fills again."""
@@ -626,6 +635,16 @@ class _Updater:
             # theta <- theta - alpha g / (sqrt(s) + eps)
             denom = torch.sqrt(s, out=self.tmp).add_(EPS)
             theta.addcmul_(lr_of, torch.div(g, denom, out=self.tmp), value=-factor)
+        elif self.fused:
+            m, v = self.state
+            # the same update as below, by torch's fused Adam kernel: with the parameter tensor at zero and a
+            # rate of 1 it leaves -m_hat / (sqrt(v_hat) + eps) there
+            self.t_tensor.fill_(self.t)
+            self.direction.zero_()
+            torch._fused_adam_([self.direction], [g], [m], [v], [], [self.t_tensor], lr=1.0, beta1=ADAM_BETA1,
+                               beta2=ADAM_BETA2, weight_decay=0.0, eps=EPS, amsgrad=False, maximize=False)
+            # theta <- theta + alpha (-m_hat / (sqrt(v_hat) + eps))
+            theta.addcmul_(lr_of, self.direction, value=factor)
         else:
             m, v = self.state
             # m <- beta1 m + (1 - beta1) g
@@ -640,6 +659,11 @@ class _Updater:
             # (g is not needed any more this step: its memory holds the temporaries)
             denom = torch.sqrt(v, out=g).add_(EPS * bias2_sqrt)
             theta.addcmul_(lr_of, torch.div(m, denom, out=g), value=-factor * bias2_sqrt / bias1)
+
+
+def _has_fused_adam(device: torch.device) -> bool:
+    """Whether torch's fused Adam kernel runs on ``device`` (CPU and CUDA, torch >= 2.4)."""
+    return device.type in ("cpu", "cuda") and hasattr(torch, "_fused_adam_")
 
 
 def _bytes_per_run(sizes: Sequence[int], batch_size: int) -> int:

@@ -68,6 +68,29 @@ def test_sweep_equals_sequential_runs(digits, optimizer, schedule_name):
     assert not np.allclose(r.loss[0], r.loss[1], rtol=1e-3)
 
 
+@pytest.mark.parametrize("schedule_name", ["none", "warmup-cosine"])
+def test_adam_without_the_fused_kernel_equals_sequential_runs(digits, monkeypatch, schedule_name):
+    # devices without torch's fused Adam kernel (MPS, older torch) take the written-out update
+    X, y = digits
+    kwargs = dict(hidden=(24, 12), optimizer="adam", epochs=EPOCHS, batch_size=64,
+                  schedule=schedules()[schedule_name])
+    fused = []
+    monkeypatch.setattr(sweep_module, "_has_fused_adam", lambda device: fused.append(device) or False)
+    r = sweep_mlp(X, y, lrs=LRS["adam"], seeds=SEEDS, device="cpu", **kwargs)
+    assert fused == [torch.device("cpu")]
+    loss, _ = sequential(X, y, LRS["adam"], SEEDS, **kwargs)
+    np.testing.assert_allclose(r.loss, loss, rtol=RTOL)
+
+
+def test_adam_uses_the_fused_kernel_on_the_cpu(monkeypatch):
+    calls = []
+    kernel = torch._fused_adam_
+    monkeypatch.setattr(torch, "_fused_adam_", lambda *a, **k: calls.append(1) or kernel(*a, **k))
+    X, y = load_digits()
+    sweep_mlp(X[:64], y[:64], hidden=(4,), lrs=(0.01,), seeds=(0,), epochs=2, batch_size=32, device="cpu")
+    assert len(calls) == 4  # one call per step
+
+
 @pytest.mark.parametrize("hidden", [(), (8,), (16, 12, 8)])
 def test_other_depths_equal_sequential_runs(digits, hidden):
     X, y = digits
