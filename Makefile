@@ -13,6 +13,8 @@ NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/
 NB ?= $(NOTEBOOKS)
 # Stored outputs are computed on the CPU, so checks and re-execution use it too (a GPU gives other round-off).
 export LRCOURSE_DEVICE ?= cpu
+# No progress bars in executed notebooks or test logs (they show for a person at a terminal, in Colab or Jupyter).
+export LRCOURSE_PROGRESS ?= 0
 export PYTHONHASHSEED := 0
 # One BLAS/OpenMP thread: the stored outputs then reproduce bit for bit whatever the core count (a sum split
 # over threads rounds differently), and small matrices run faster without threads on a busy 2-core machine.

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 
 from lrcourse._checks import check_beta, check_int, check_nonnegative, check_number, check_positive
+from lrcourse._progress import progress_bar, show_progress
 from lrcourse.device import get_device
 
 __all__ = ["LRRangeTestResult", "gradient_descent_1d", "lr_range_test"]
@@ -168,16 +168,6 @@ class LRRangeTestResult:
         return ax
 
 
-def _show_progress(progress: Any) -> bool:
-    """``None`` means: only when a person is watching a terminal (never under pytest or nbconvert)."""
-    if progress is None:
-        stream = sys.stderr
-        return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True, False or None, got {progress!r} of type {type(progress).__name__}")
-    return progress
-
-
 def _to_device(batch: Any, device: torch.device) -> Any:
     """Move the tensors of a batch (a tensor, or a tuple or list of them) to ``device``."""
     if isinstance(batch, torch.Tensor):
@@ -279,8 +269,10 @@ def lr_range_test(
         Where to run; default :func:`lrcourse.get_device`. The model is moved there for the test and
         back afterwards; batches are moved there at each step.
     progress : bool, optional
-        Show a tqdm progress bar over the ramp. ``None`` (default) shows it only when standard error is
-        a terminal, so stored notebook outputs and test logs never contain one.
+        Show a tqdm progress bar over the ramp. ``None`` (default) shows it when a person is watching:
+        standard error is a terminal, or the notebook runs in Colab or was opened from a Jupyter server;
+        the environment variable ``LRCOURSE_PROGRESS`` (``0`` or ``1``) overrides that. Stored notebook
+        outputs and test logs never contain one.
 
     Returns
     -------
@@ -323,7 +315,7 @@ def lr_range_test(
         raise TypeError(
             f"optimizer must be a torch.optim.Optimizer or None, got {optimizer!r} of type {type(optimizer).__name__}"
         )
-    show = _show_progress(progress)
+    show = show_progress(progress)
     device = get_device() if device is None else torch.device(device)
     parameters = list(model.parameters())
     if not parameters:
@@ -342,9 +334,7 @@ def lr_range_test(
     smoothed: list[float] = []
     diverged = False
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=num_steps, desc="LR range test", disable=not show, leave=False)
+    bar = progress_bar(show, num_steps, "LR range test", unit="step")
     try:
         model.to(device)
         model.train()

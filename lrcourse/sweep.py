@@ -37,7 +37,6 @@ optimizers": mean and spread over seeds, learning-rate sensitivity) and Part III
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -47,6 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lrcourse._checks import check_choice, check_int, check_nonnegative
+from lrcourse._progress import progress_bar, show_progress
 from lrcourse.device import get_device
 
 __all__ = [
@@ -256,12 +256,6 @@ def _check_seed(name: str, seed: Any) -> int:
     return check_int(name, seed, minimum=0)
 
 
-def _check_bool_or_none(name: str, value: Any) -> bool | None:
-    if value is not None and not isinstance(value, bool):
-        raise TypeError(f"{name} must be True, False or None, got {value!r} of type {type(value).__name__}")
-    return value
-
-
 def _check_device(device: Any) -> torch.device:
     if device is None:
         return get_device()
@@ -294,20 +288,9 @@ def _check_common(X, y, hidden, optimizer, epochs, batch_size, schedule, device,
     steps_per_epoch = math.ceil(len(X) / batch_size)
     factors = _schedule_factors(schedule, epochs * steps_per_epoch)
     device = _check_device(device)
-    progress = _check_bool_or_none("progress", progress)
+    progress = show_progress(progress)
     sizes = (X.shape[1], *hidden, n_classes)
     return X, y, sizes, optimizer, epochs, batch_size, steps_per_epoch, factors, device, progress
-
-
-def _progress_bar(progress: bool | None, total: int, desc: str):
-    """A tqdm bar on stderr; ``progress=None`` shows it only when stderr is a terminal (not under
-    pytest, nbval or a notebook kernel, whose streams are not terminals)."""
-    from tqdm import tqdm
-
-    if progress is None:
-        isatty = getattr(sys.stderr, "isatty", None)
-        progress = bool(isatty and isatty())
-    return tqdm(total=total, desc=desc, unit="epoch", disable=not progress, file=sys.stderr, leave=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -409,7 +392,9 @@ def train_mlp(X, y, hidden: Sequence[int] = (64,), lr: float = 0.01, seed: int =
     device : torch.device, str or None, default None
         Where to train; ``None`` means :func:`lrcourse.get_device`.
     progress : bool or None, default None
-        Show a tqdm progress bar over the epochs; ``None`` shows it only when stderr is a terminal.
+        Show a tqdm progress bar over the epochs. ``None`` shows it when a person is watching: standard error
+        is a terminal, or the notebook runs in Colab or was opened from a Jupyter server; the environment
+        variable ``LRCOURSE_PROGRESS`` (``0`` or ``1``) overrides that. Tests and executed notebooks show none.
 
     Returns
     -------
@@ -443,7 +428,7 @@ def train_mlp(X, y, hidden: Sequence[int] = (64,), lr: float = 0.01, seed: int =
     y_t = torch.as_tensor(y, device=device)
     losses = torch.empty(epochs * steps_per_epoch, device=device)
     t = 0
-    with _progress_bar(progress, epochs, f"train_mlp {optimizer} lr={lr:g}") as bar:
+    with progress_bar(progress, epochs, f"train_mlp {optimizer} lr={lr:g}", unit="epoch") as bar:
         for _ in range(epochs):
             order = _epoch_order(m, generator).to(device)
             for start in range(0, m, batch_size):
@@ -766,7 +751,8 @@ def sweep_mlp(X, y, hidden: Sequence[int] = (64,), lrs: Sequence[float] = DEFAUL
     Y_cols = F.one_hot(y_t, n_classes).T.to(torch.float32).contiguous()  # (n_classes, m), one column per example
     loss = np.empty((n_lrs, n_seeds, n_steps))
     accuracy = np.empty((n_lrs, n_seeds))
-    with _progress_bar(progress, len(chunks) * epochs, f"sweep_mlp {optimizer} K={n_lrs * n_seeds}") as bar:
+    with progress_bar(progress, len(chunks) * epochs, f"sweep_mlp {optimizer} K={n_lrs * n_seeds}",
+                      unit="epoch") as bar:
         for i0, j0 in chunks:
             chunk_lr = lrs[i0:i0 + chunk_lrs]
             chunk_seed = seeds[j0:j0 + chunk_seeds]

@@ -341,7 +341,9 @@ def test_result_fields_and_plot():
     plt.close("all")
 
 
-def test_progress_bar_only_when_asked(capsys):
+def test_progress_bar_only_when_asked(capsys, monkeypatch):
+    for name in ("LRCOURSE_PROGRESS", "COLAB_RELEASE_TAG", "JPY_SESSION_NAME"):
+        monkeypatch.delenv(name, raising=False)
     lr_range_test(Scalar(10.0), _identity_loss, ONE, num_steps=5, device=CPU)  # auto: no terminal here
     assert capsys.readouterr().err == ""
     lr_range_test(Scalar(10.0), _identity_loss, ONE, num_steps=5, device=CPU, progress=False)

@@ -274,6 +274,8 @@ class _Terminal(io.StringIO):
     (None, False, False), (None, True, True), (False, True, False), (True, False, True)])
 def test_progress_bar_only_when_asked_or_on_a_terminal(digits, monkeypatch, progress, terminal, shown):
     X, y = digits
+    for name in ("LRCOURSE_PROGRESS", "COLAB_RELEASE_TAG", "JPY_SESSION_NAME"):
+        monkeypatch.delenv(name, raising=False)
     stream = _Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
     sweep_mlp(X[:40], y[:40], hidden=(4,), lrs=(0.01,), seeds=(0,), epochs=2, device="cpu", progress=progress)
