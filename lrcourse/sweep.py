@@ -646,9 +646,22 @@ class _Updater:
             theta.addcmul_(lr_of, torch.div(m, denom, out=g), value=-factor * bias2_sqrt / bias1)
 
 
+_FUSED_ADAM: dict[str, bool] = {}
+
+
 def _has_fused_adam(device: torch.device) -> bool:
-    """Whether torch's fused Adam kernel runs on ``device`` (CPU and CUDA, torch >= 2.4)."""
-    return device.type in ("cpu", "cuda") and hasattr(torch, "_fused_adam_")
+    """Whether torch's fused Adam kernel runs on ``device``'s kind (CUDA; the CPU from torch 2.4; MPS in some
+    versions): tried once per kind on a one-element tensor, the answer kept."""
+    if device.type not in _FUSED_ADAM:
+        try:
+            one = torch.zeros(1, device=device)
+            torch._fused_adam_([one], [one.clone()], [one.clone()], [one.clone()], [], [torch.ones((), device=device)],
+                               lr=1.0, beta1=ADAM_BETA1, beta2=ADAM_BETA2, weight_decay=0.0, eps=EPS, amsgrad=False,
+                               maximize=False)
+            _FUSED_ADAM[device.type] = True
+        except (AttributeError, NotImplementedError, RuntimeError):
+            _FUSED_ADAM[device.type] = False
+    return _FUSED_ADAM[device.type]
 
 
 def _bytes_per_run(sizes: Sequence[int], batch_size: int) -> int:

@@ -83,6 +83,7 @@ def test_adam_without_the_fused_kernel_equals_sequential_runs(digits, monkeypatc
 
 
 def test_adam_uses_the_fused_kernel_on_the_cpu(monkeypatch):
+    monkeypatch.setattr(sweep_module, "_FUSED_ADAM", {"cpu": True})  # probed already: count the steps only
     calls = []
     kernel = torch._fused_adam_
     monkeypatch.setattr(torch, "_fused_adam_", lambda *a, **k: calls.append(1) or kernel(*a, **k))
@@ -354,3 +355,20 @@ def test_bad_single_run(change, error, message):
     kwargs.update(change)
     with pytest.raises(error, match=message):
         train_mlp(**kwargs)
+
+
+def test_fused_adam_probe_answers_per_kind_of_device(monkeypatch):
+    monkeypatch.setattr(sweep_module, "_FUSED_ADAM", {})
+    assert sweep_module._has_fused_adam(torch.device("cpu")) is True  # torch 2.13 has the CPU kernel
+    # a torch without the kernel for a device: the probe's error means "no", and the written-out update is used
+    monkeypatch.setattr(sweep_module, "_FUSED_ADAM", {})
+
+    def missing(*args, **kwargs):
+        raise NotImplementedError("no _fused_adam_ kernel for this backend")
+
+    monkeypatch.setattr(torch, "_fused_adam_", missing)
+    assert sweep_module._has_fused_adam(torch.device("cpu")) is False
+    X, y = load_digits()
+    r = sweep_mlp(X[:64], y[:64], hidden=(4,), lrs=(0.01,), seeds=(0,), epochs=2, batch_size=32, device="cpu")
+    one = train_mlp(X[:64], y[:64], hidden=(4,), lr=0.01, seed=0, epochs=2, batch_size=32, device="cpu")
+    np.testing.assert_allclose(r.loss[0, 0], one.loss, rtol=RTOL)
