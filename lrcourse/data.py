@@ -338,7 +338,7 @@ def augment_images(images, rng: np.random.Generator, max_shift: int = 1, max_rot
 
         x' = S_{d_y, d_x}\left(R_\theta(F^{f} x)\right), \qquad
         \theta \sim \mathcal U[-\theta_\max, \theta_\max], \quad d_x, d_y \sim \mathcal U\{-s, \dots, s\},
-        \quad f \sim \text{Bernoulli}(\tfrac12) \text{ if horizontal\_flip else } 0,
+        \quad f \sim \text{Bernoulli}(\tfrac12) \text{ if } \mathrm{horizontal\_flip} \text{ else } 0,
 
     where :math:`F` mirrors left-right, :math:`R_\theta` rotates by :math:`\theta` degrees about the centre
     (bilinear interpolation, ``scipy.ndimage.rotate``), :math:`S` shifts by whole pixels and fills with 0,

@@ -27,7 +27,7 @@ def he(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
 
     .. math::
 
-        W_{ij} = z_{ij} \sqrt{\frac{2}{\text{fan\_in}}}, \qquad z_{ij} \sim \mathcal N(0, 1)
+        W_{ij} = z_{ij} \sqrt{\frac{2}{\mathrm{fan\_in}}}, \qquad z_{ij} \sim \mathcal N(0, 1)
 
     Source: He et al., "Delving Deep into Rectifiers" (2015).
 
@@ -46,7 +46,7 @@ def xavier(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
 
     .. math::
 
-        W_{ij} = z_{ij} \sqrt{\frac{1}{\text{fan\_in}}}, \qquad z_{ij} \sim \mathcal N(0, 1)
+        W_{ij} = z_{ij} \sqrt{\frac{1}{\mathrm{fan\_in}}}, \qquad z_{ij} \sim \mathcal N(0, 1)
 
     Source: Andrew Ng, *Improving Deep Neural Networks*, week 1, "Weight initialization for deep networks";
     see :func:`glorot` for the variant of Glorot & Bengio (2010) that averages both fans.
@@ -66,7 +66,7 @@ def glorot(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
 
     .. math::
 
-        W_{ij} = z_{ij} \sqrt{\frac{2}{\text{fan\_in} + \text{fan\_out}}}, \qquad z_{ij} \sim \mathcal N(0, 1)
+        W_{ij} = z_{ij} \sqrt{\frac{2}{\mathrm{fan\_in} + \mathrm{fan\_out}}}, \qquad z_{ij} \sim \mathcal N(0, 1)
 
     Source: Glorot & Bengio, "Understanding the difficulty of training deep feedforward neural networks" (2010).
 

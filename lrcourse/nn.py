@@ -238,7 +238,7 @@ def backward_layer(dA, cache: tuple, activation: str) -> tuple[np.ndarray, np.nd
     .. math::
 
         dZ^{[l]} = dA^{[l]} \odot g^{[l]\prime}(Z^{[l]}), \qquad
-        (dA^{[l-1]}, dW^{[l]}, db^{[l]}) = \text{linear\_backward}(dZ^{[l]})
+        (dA^{[l-1]}, dW^{[l]}, db^{[l]}) = \mathrm{linear\_backward}(dZ^{[l]})
 
     Examples
     --------
@@ -500,26 +500,37 @@ class Network:
             total += self.l1 / m * sum(float(np.sum(np.abs(W))) for W in weights)
         return total
 
-    def cost(self, AL, Y, penalty: bool = True) -> float:
+    def cost(self, AL, Y, penalty: bool = True, m: int | None = None) -> float:
         r"""Cross-entropy of ``AL`` against ``Y`` (:func:`cross_entropy`) plus, when ``penalty``, the L2 and L1
-        terms (:meth:`penalty`) with :math:`m` = the number of columns."""
+        terms (:meth:`penalty`) for ``m`` examples (default: the number of columns; see :meth:`loss_and_grads`
+        for a mini-batch)."""
         AL = np.asarray(AL, dtype=np.float64)
         Y = self._check_Y(Y, AL.shape[1] if AL.ndim == 2 else -1)
+        m = Y.shape[1] if m is None else check_int("m", m, minimum=1)
         J = cross_entropy(AL, Y)
-        return J + self.penalty(Y.shape[1]) if penalty else J
+        return J + self.penalty(m) if penalty else J
 
-    def loss_and_grads(self, X, Y, rng: np.random.Generator | None = None) -> tuple[float, dict[str, np.ndarray]]:
+    def loss_and_grads(self, X, Y, rng: np.random.Generator | None = None,
+                       m: int | None = None) -> tuple[float, dict[str, np.ndarray]]:
         r"""The cost :math:`J` and its gradients, keyed like :attr:`params` (``"dW1"`` is stored as ``"W1"``).
 
         Dropout (when some ``keep_prob < 1``) is applied with masks drawn from ``rng``, and the cost returned
         is the cost of that thinned network. The gradients can go straight to any :mod:`lrcourse.optim`
         optimizer: ``optimizer.step(net.params, grads)``.
+
+        ``m`` is the number of training examples of the cost :math:`J` that the penalties belong to, the
+        :math:`m` of :math:`\lambda / 2m`; by default the number of columns of ``X``, right when ``X`` is the
+        whole training set. For a mini-batch :math:`B` of a training set of :math:`m` examples, pass that
+        :math:`m`: the cost returned is then :math:`\frac{1}{|B|}\sum_{i \in B} \mathcal L^{(i)}` plus the
+        penalties of :math:`J`; averaged over the mini-batches of an epoch with weights :math:`|B|/m`, these costs
+        and their gradients give :math:`J` and its gradients exactly (:func:`lrcourse.train.fit` does this). Dividing by
+        :math:`|B|` instead would regularize :math:`m / |B|` times more strongly than the :math:`J` reported.
         """
         X = self._check_X(X)
         Y = self._check_Y(Y, X.shape[1])
-        m = X.shape[1]
+        m = X.shape[1] if m is None else check_int("m", m, minimum=1)
         AL, caches = self._forward(X, True, rng)
-        J = self.cost(AL, Y)
+        J = self.cost(AL, Y, m=m)
         grads = {}
         # output layer: dZ[L] = A[L] - Y for sigmoid + binary CE and for softmax + categorical CE
         dZ = AL - Y

@@ -29,7 +29,7 @@ def epoch_seeds(seed: int, epochs: int) -> np.ndarray:
 
     .. math::
 
-        s_e = \text{np.random.default\_rng(seed).integers}(0, 2^{31} - 1, \text{size}=E)[e],
+        s_e = \mathrm{np.random.default\_rng(seed).integers}(0, 2^{31} - 1, \text{size}=E)[e],
         \quad e = 0, \dots, E - 1
 
     Epoch :math:`e` is ``fit(..., epochs=1, seed=s_e)``, so the mini-batch order of every epoch follows from

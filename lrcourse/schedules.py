@@ -154,9 +154,9 @@ def step_decay(lr0: float, step_size: int, gamma: float = 0.1) -> Schedule:
 
     where :math:`\alpha_0` is ``lr0``, :math:`\gamma` is ``gamma`` and :math:`s` is ``step_size``.
 
-    Source: the step schedule of He et al. (2016), "Deep Residual Learning for Image Recognition":
-    ResNets were trained with the rate divided by 10 at epochs 30, 60 and 90, as in the
-    EECS 498 lecture 11 notes.
+    Source: EECS 498 lecture 11, whose example is the ResNet recipe of dividing the rate by 10 at
+    epochs 30, 60 and 90 (He et al. (2016) themselves divided it by 10 when the error plateaued on
+    ImageNet, and at fixed iterations, 32k and 48k, on CIFAR-10).
 
     Parameters
     ----------
@@ -194,8 +194,8 @@ def multistep_decay(lr0: float, milestones: Sequence[int], gamma: float = 0.1) -
     where :math:`\alpha_0` is ``lr0``, :math:`\gamma` is ``gamma`` and :math:`m_i` are the
     ``milestones``.
 
-    Source: He et al. (2016), "Deep Residual Learning for Image Recognition" (divide by 10 at
-    epochs 30, 60 and 90, as in the EECS 498 lecture 11 notes).
+    Source: EECS 498 lecture 11 (the ResNet recipe: divide by 10 at epochs 30, 60 and 90; He et al.
+    (2016) used fixed milestones, 32k and 48k iterations, on CIFAR-10).
 
     Parameters
     ----------
@@ -332,7 +332,7 @@ def inverse_time_decay(lr0: float, decay_rate: float, decay_steps: int = 1, stai
     and :math:`t` is the epoch (or step) number.
 
     Source: Andrew Ng's lecture "Learning rate decay",
-    :math:`\alpha = \alpha_0 / (1 + \text{decay\_rate} \cdot \text{epoch\_num})`. With
+    :math:`\alpha = \alpha_0 / (1 + \mathrm{decay\_rate} \cdot \mathrm{epoch\_num})`. With
     :math:`\alpha_0 = 0.2` and a decay rate of 1 the epochs 1 to 4 get 0.1, 0.0667, 0.05 and 0.04
     (the Korean notes misprint the second as 0.67 and the formula as :math:`1/(1 + 1 \cdot \alpha_0)`).
 
@@ -747,8 +747,8 @@ def one_cycle(
 ) -> Schedule:
     r"""The 1cycle policy: warm up to ``max_lr``, then anneal far below the start (PyTorch's ``OneCycleLR``).
 
-    The rate goes from :math:`\alpha_0 = \alpha_{\max} / \text{div\_factor}` up to
-    :math:`\alpha_{\max}` and then down to :math:`\alpha_{\min} = \alpha_0 / \text{final\_div\_factor}`.
+    The rate goes from :math:`\alpha_0 = \alpha_{\max} / \mathrm{div\_factor}` up to
+    :math:`\alpha_{\max}` and then down to :math:`\alpha_{\min} = \alpha_0 / \mathrm{final\_div\_factor}`.
     With :math:`T` = ``total_steps`` and :math:`p` = ``pct_start``, the phases end at the steps
 
     .. math::

@@ -133,7 +133,7 @@ class TrainResult(_StepLosses):
     optimizer : str
         One of :data:`OPTIMIZERS`.
     steps_per_epoch : int
-        Mini-batches per epoch, :math:`\lceil m / \text{batch\_size} \rceil`.
+        Mini-batches per epoch, :math:`\lceil m / \mathrm{batch\_size} \rceil`.
 
     Examples
     --------

@@ -193,7 +193,7 @@ def fit(net: Network, X, Y, optimizer, epochs: int, batch_size: int | None = Non
 
     .. math::
 
-        \alpha_t = \text{schedule}(t), \qquad (J_t, g_t) = \text{net.loss\_and\_grads}(X^{\{t\}}, Y^{\{t\}}),
+        \alpha_t = \text{schedule}(t), \qquad (J_t, g_t) = \mathrm{net.loss\_and\_grads}(X^{\{t\}}, Y^{\{t\}}),
         \qquad \theta \leftarrow \text{optimizer.step}(\theta, g_t)
 
     (with ``schedule_unit="epoch"`` the schedule is a function of the epoch index instead of the step). One
@@ -276,7 +276,9 @@ def fit(net: Network, X, Y, optimizer, epochs: int, batch_size: int | None = Non
             # alpha_t = schedule(t) (or schedule(epoch)), set before the step
             if schedule is not None:
                 optimizer.lr = schedule(t if schedule_unit == "step" else epoch)
-            cost, grads = net.loss_and_grads(X_batch, Y_batch, rng=rng)
+            # the penalties are those of J over all m examples, so the mini-batch cost and gradients are
+            # unbiased estimates of J's
+            cost, grads = net.loss_and_grads(X_batch, Y_batch, rng=rng, m=m)
             optimizer.step(net.params, grads)
             if max_norm is not None:
                 _max_norm(net.params, max_norm)

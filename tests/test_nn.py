@@ -310,3 +310,26 @@ def test_bad_inputs_raise_with_names():
         net.loss_and_grads(np.zeros((2, 4)), np.zeros((1, 3)))
     with pytest.raises(ValueError, match="activation"):
         activation_backward(np.ones(2), np.ones(2), "gelu")
+
+
+def test_mini_batch_costs_and_gradients_with_the_training_set_size_add_up_to_J():
+    # J = (1/m) sum_i L_i + lambda/(2m) sum ||W||^2 + lambda_1/m sum |W|: for a partition of the m columns into
+    # mini-batches B, sum_B (|B|/m) J_B = J exactly when each J_B carries J's penalties (m, not |B|)
+    rng = np.random.default_rng(3)
+    m = 10
+    X, labels = rng.normal(size=(3, m)), rng.integers(0, 2, size=m)
+    Y = np.eye(2)[labels].T
+    net = Network([3, 5, 2], hidden="tanh", output="softmax", seed=0, lambd=0.7, l1=0.2)
+    J, grads = net.loss_and_grads(X, Y)
+    parts = [slice(0, 4), slice(4, 8), slice(8, 10)]  # the last one smaller, as fit's last mini-batch
+    with_m = [(net.loss_and_grads(X[:, s], Y[:, s], m=m), (s.stop - s.start) / m) for s in parts]
+    assert sum(w * cost for (cost, _), w in with_m) == pytest.approx(J, rel=1e-12)
+    for key in grads:
+        np.testing.assert_allclose(sum(w * g[key] for (_, g), w in with_m), grads[key], rtol=1e-12, atol=1e-15)
+    # by default each mini-batch's penalty is divided by its own size: m/|B| times too strong on average
+    default = [(net.loss_and_grads(X[:, s], Y[:, s]), (s.stop - s.start) / m) for s in parts]
+    penalty = net.penalty(m)
+    excess = sum(w * (m / (s.stop - s.start) - 1) for (_, w), s in zip(default, parts)) * penalty
+    assert sum(w * cost for (cost, _), w in default) == pytest.approx(J + excess, rel=1e-12)
+    with pytest.raises(ValueError, match="m must be >= 1, got 0"):
+        net.loss_and_grads(X, Y, m=0)

@@ -41,8 +41,8 @@ def test_fit_matches_a_torch_sgd_loop():
             A = torch.tanh(params["W1"] @ xb + params["b1"])
             A = torch.tanh(params["W2"] @ A + params["b2"])
             logits = params["W3"] @ A + params["b3"]
-            m = xb.shape[1]
-            J = F.binary_cross_entropy_with_logits(logits, yb) + 0.4 / (2 * m) * sum(
+            # the mini-batch's mean loss plus the penalty of J, lambda / 2m with m = 50 training examples
+            J = F.binary_cross_entropy_with_logits(logits, yb) + 0.4 / (2 * 50) * sum(
                 (params[f"W{l}"] ** 2).sum() for l in (1, 2, 3))
             opt.zero_grad()
             J.backward()
@@ -208,3 +208,15 @@ def test_bad_inputs_raise_with_names():
         EarlyStopping(mode="best")
     with pytest.raises(ValueError, match="metric"):
         EarlyStopping().step(float("nan"))
+
+
+def test_mini_batch_steps_estimate_the_full_cost_J_with_its_penalties():
+    # with a zero rate nothing moves, so the epoch's mini-batch costs, weighted by |B|/m, must add up to the J
+    # that fit reports after the epoch (penalties included): the steps minimize the J that is reported
+    X, y = make_moons(50, noise=0.2, seed=0)
+    X, Y = to_columns(X, y)
+    net = Network([2, 6, 1], hidden="relu", seed=0, lambd=2.0, l1=0.5)
+    history = fit(net, X, Y, SGD(lr=0.0), epochs=1, batch_size=16, seed=0)
+    sizes = np.array([16, 16, 16, 2])
+    assert len(history.step_cost) == 4
+    assert np.sum(sizes / 50 * history.step_cost) == pytest.approx(history.epoch_cost[0], rel=1e-12)

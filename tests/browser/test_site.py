@@ -72,6 +72,10 @@ def test_page(browser, site_url, name):
             assert page.locator("mjx-container").count() >= page.locator(".math").count(), "math left untypeset"
             errors = page.eval_on_selector_all("mjx-merror", "els => els.map(e => e.getAttribute('data-mjx-error'))")
             assert not errors, f"MathJax errors on {name}: {errors}"
+            # \text{...} is text mode, where MathJax (without its textmacros package) shows \_ as typed
+            literal = page.eval_on_selector_all(
+                "mjx-assistive-mml mtext", "els => els.map(e => e.textContent).filter(t => t.includes('\\\\'))")
+            assert not literal, f"TeX commands shown as text on {name} (use \\mathrm in math): {literal}"
         text = page.evaluate(RAW_TEX)
         for raw in ("$$", "\\(", "\\["):
             assert raw not in text, f"raw TeX {raw!r} left in the text of {name}"
