@@ -75,7 +75,8 @@ def test_training_matches_a_loop_written_out(digits):
     for epoch, epoch_seed in enumerate(epoch_seeds(7, 4)):
         rng = np.random.default_rng(int(epoch_seed))
         for X_batch, Y_batch in random_mini_batches(X, Y, 50, rng):
-            cost, grads = reference.loss_and_grads(X_batch, Y_batch, rng=rng)
+            # each mini-batch carries the penalties of J over all the training examples
+            cost, grads = reference.loss_and_grads(X_batch, Y_batch, rng=rng, m=X.shape[1])
             for key in reference.params:
                 reference.params[key] -= rates[epoch] * grads[key]
             losses.append(cost)
