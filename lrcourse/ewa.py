@@ -36,7 +36,8 @@ def ewa(x, beta: float, bias_correction: bool = False) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        The averages :math:`v_1, \ldots, v_T` (float64), same shape as ``x``.
+        The averages :math:`v_1, \ldots, v_T` (float64), same shape as ``x``. An empty series
+        (:math:`T = 0`) gives an empty array of that shape, with or without bias correction.
 
     Examples
     --------
@@ -44,6 +45,8 @@ def ewa(x, beta: float, bias_correction: bool = False) -> np.ndarray:
     array([0.5  , 0.75 , 0.875])
     >>> ewa([1.0, 1.0, 1.0], beta=0.5, bias_correction=True)
     array([1., 1., 1.])
+    >>> ewa([], beta=0.9)
+    array([], dtype=float64)
     """
     beta = check_beta("beta", beta)
     if not isinstance(bias_correction, (bool, np.bool_)):
@@ -52,7 +55,7 @@ def ewa(x, beta: float, bias_correction: bool = False) -> np.ndarray:
     if values.ndim == 0:
         raise ValueError(f"x must be a sequence (at least 1-D), got the scalar {x!r}")
     out = np.empty_like(values)
-    v = np.zeros_like(values[0])
+    v = np.zeros(values.shape[1:])  # v_0 = 0, one per series (values[0] would fail when T = 0)
     for t in range(values.shape[0]):
         # v_t <- beta * v_{t-1} + (1 - beta) * x_t   (one number of memory per series)
         v = beta * v + (1.0 - beta) * values[t]

@@ -335,6 +335,9 @@ def inverse_time_decay(lr0: float, decay_rate: float, decay_steps: int = 1, stai
     :math:`\alpha = \alpha_0 / (1 + \mathrm{decay\_rate} \cdot \mathrm{epoch\_num})`. With
     :math:`\alpha_0 = 0.2` and a decay rate of 1 the epochs 1 to 4 get 0.1, 0.0667, 0.05 and 0.04
     (the Korean notes misprint the second as 0.67 and the formula as :math:`1/(1 + 1 \cdot \alpha_0)`).
+    The lecture counts epochs from 1, so its first epoch already runs at :math:`\alpha_0 / 2`, while
+    ``schedule(0)`` is :math:`\alpha_0`: ``lrcourse.train.fit(schedule_unit="epoch")`` trains its first
+    epoch at :math:`\alpha_0`. To reproduce the lecture's table, evaluate at ``epoch_num`` = 1, 2, ...
 
     Parameters
     ----------
@@ -415,8 +418,19 @@ def inverse_sqrt_decay(lr0: float, warmup_steps: int = 1) -> Schedule:
 
         \alpha_t = \alpha_0 \sqrt{\frac{w}{\max(t, w)}}
 
-    where :math:`\alpha_0` is ``lr0`` and :math:`w` is ``warmup_steps``. Put :func:`warmup` in front
-    of it (with the same ``warmup_steps``) for the Transformer schedule.
+    where :math:`\alpha_0` is ``lr0`` and :math:`w` is ``warmup_steps``. This is not the Transformer
+    schedule with :func:`warmup` in front: :func:`warmup` restarts the clock, so
+    ``warmup(inverse_sqrt_decay(lr0, w), w)`` would hold the peak for another :math:`w` steps and
+    then fall as :math:`\sqrt{w / (t - w)}`. The Transformer schedule (Vaswani et al.'s
+    :math:`d^{-1/2} \min(t^{-1/2},\, t\, w^{-3/2})` with :math:`\alpha_0 = (d w)^{-1/2}`, and
+    :math:`t` the step counted from 0 here, so that step 0 has rate 0) is
+
+    .. math::
+
+        \alpha_t = \alpha_0 \min\left(\frac{t}{w}, \sqrt{\frac{w}{t}}\right),
+
+    which is exactly ``warmup(power_decay(lr0, s=w, c=0.5), w)``: a ramp from 0 for :math:`t < w`,
+    then :math:`\alpha_0 / \sqrt{1 + (t - w)/w} = \alpha_0 \sqrt{w / t}`.
 
     Source: Vaswani et al. (2017), "Attention Is All You Need" (rate proportional to
     :math:`\text{step}^{-1/2}` after a warm-up); Andrew Ng's lecture "Learning rate decay"
@@ -439,6 +453,9 @@ def inverse_sqrt_decay(lr0: float, warmup_steps: int = 1) -> Schedule:
     >>> s = inverse_sqrt_decay(0.1, warmup_steps=4)
     >>> [s(t) for t in (0, 4, 16, 64)]
     [0.1, 0.1, 0.05, 0.025]
+    >>> transformer = warmup(power_decay(0.1, s=100, c=0.5), warmup_steps=100)
+    >>> [round(transformer(t), 4) for t in (0, 50, 100, 200, 400, 1000)]
+    [0.0, 0.05, 0.1, 0.0707, 0.05, 0.0316]
     """
     lr0 = check_nonnegative("lr0", lr0)
     warmup_steps = check_int("warmup_steps", warmup_steps, minimum=1)
@@ -767,7 +784,12 @@ def one_cycle(
 
     Two phases: :math:`\alpha_0 \to \alpha_{\max} \to \alpha_{\min}`. Three phases:
     :math:`\alpha_0 \to \alpha_{\max} \to \alpha_0 \to \alpha_{\min}`. For every step
-    :math:`0 \le t \le T - 1` the value equals PyTorch's; afterwards it holds :math:`\alpha_{\min}`.
+    :math:`0 \le t \le T - 1` the value equals PyTorch's; afterwards it holds its value at step
+    :math:`T - 1`. That is :math:`\alpha_{\min}` when step :math:`T - 1` lies in the last phase, i.e.
+    when :math:`p < 1` (two phases) or :math:`2pT - 2 < T - 1` (three phases). Otherwise it is
+    :math:`\alpha_{\max}` if :math:`p = 1` (the whole cycle is the warm-up), and, with three phases and
+    :math:`pT - 1 < T - 1 \le 2pT - 2`, a rate on the way back from :math:`\alpha_{\max}` to
+    :math:`\alpha_0` (:math:`\alpha_0` itself when :math:`2pT - 2 = T - 1`).
     Since :math:`e_1` need not be an integer, the highest rate reached is :math:`\alpha_{\max}`
     exactly only when :math:`pT` is an integer (then at step :math:`pT - 1`). When :math:`pT = 1`
     the first phase has length zero and PyTorch divides by zero at step 0; here that step gets
@@ -838,7 +860,11 @@ def one_cycle_momentum(
     and with three phases :math:`\beta_{\max} \to \beta_{\text{base}} \to \beta_{\max} \to \beta_{\max}`,
     where :math:`\beta_{\text{base}}` is ``base_momentum`` and :math:`\beta_{\max}` is
     ``max_momentum``. This equals the momentum (or Adam's :math:`\beta_1`) that PyTorch's
-    ``OneCycleLR`` sets with ``cycle_momentum=True``, and holds :math:`\beta_{\max}` after the cycle.
+    ``OneCycleLR`` sets with ``cycle_momentum=True`` at every step :math:`0 \le t \le T - 1`
+    (:math:`T` = ``total_steps``, :math:`p` = ``pct_start``), and afterwards holds its value at step
+    :math:`T - 1`: :math:`\beta_{\max}`, except :math:`\beta_{\text{base}}` when :math:`p = 1`, and,
+    with three phases and :math:`pT - 1 < T - 1 < 2pT - 2`, a momentum on the way back up from
+    :math:`\beta_{\text{base}}` to :math:`\beta_{\max}`.
 
     Source: Smith (2018), "A disciplined approach to neural network hyper-parameters: Part 1"
     (cyclical momentum, inverse to the learning rate).

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lrcourse.ewa import effective_window, ewa
@@ -32,11 +32,31 @@ def test_bias_corrected_average_of_a_constant_is_that_constant(c, beta, n):
 
 
 def test_lecture_bias_correction_example():
-    # Lecture: with beta = 0.98, v_2 carries the factor 1 - 0.98^2 = 0.0396 (the notes misprint 0.396).
-    x = [10.0, 10.0]
-    v = ewa(x, 0.98)
-    assert v[1] == pytest.approx(10.0 * (1 - 0.98**2))
-    assert 1 - 0.98**2 == pytest.approx(0.0396)
+    # Lecture: with beta = 0.98 and a constant theta, v_1 = 0.02 theta and
+    # v_2 = 0.98 * 0.02 theta + 0.02 theta = 0.0396 theta (the notes misprint 0.396), far below theta;
+    # dividing by the correction factor 1 - beta^t (0.02, then 1 - 0.98^2 = 0.0396) gives theta back.
+    theta = 10.0
+    v = ewa([theta, theta], 0.98)
+    v_hat = ewa([theta, theta], 0.98, bias_correction=True)
+    assert v[0] == pytest.approx(0.02 * theta, rel=1e-12)
+    assert v[1] == pytest.approx(0.0396 * theta, rel=1e-12)
+    assert v_hat[0] == pytest.approx(theta, rel=1e-12)
+    assert v_hat[1] == pytest.approx(theta, rel=1e-12)
+
+
+@pytest.mark.parametrize("bias_correction", [False, True])
+def test_empty_series_matches_pandas(bias_correction):
+    # pandas' ewm of an empty Series / DataFrame is empty, with the same shape (adjust=True is the
+    # bias-corrected average, adjust=False the uncorrected one, as in the tests above).
+    series = pd.Series([], dtype=np.float64).ewm(alpha=0.1, adjust=bias_correction).mean().to_numpy()
+    frame = pd.DataFrame(np.empty((0, 3))).ewm(alpha=0.1, adjust=bias_correction).mean().to_numpy()
+    for x, expected in [([], series), (np.empty(0, dtype=np.int64), series), (np.empty((0, 3)), frame)]:
+        out = ewa(x, 0.9, bias_correction=bias_correction)
+        assert isinstance(out, np.ndarray) and out.dtype == np.float64
+        assert out.shape == expected.shape
+    assert series.shape == (0,) and frame.shape == (0, 3)
+    # more axes: the shape of the input, whatever it is
+    assert ewa(np.empty((0, 2, 4)), 0.5, bias_correction=bias_correction).shape == (0, 2, 4)
 
 
 def test_time_along_first_axis_of_2d_input():

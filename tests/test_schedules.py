@@ -271,6 +271,66 @@ def test_inverse_sqrt_decay_closed_form():
         assert s(t) == pytest.approx(expected, rel=1e-14)
 
 
+@pytest.mark.parametrize("d_model, w", [(512, 4000), (64, 100), (16, 1)])
+def test_warmup_power_decay_is_the_transformer_schedule(d_model, w):
+    # Vaswani et al. (2017): lrate = d_model^-0.5 * min(step^-0.5, step * warmup_steps^-1.5). With
+    # lr0 = (d_model * w)^-0.5 this is lr0 * min(t / w, sqrt(w / t)); our t is their step_num, and
+    # at t = 0 (where step^-0.5 is infinite) the min is the ramp's 0.
+    lr0 = (d_model * w) ** -0.5
+    s = S.warmup(S.power_decay(lr0, s=w, c=0.5), warmup_steps=w)
+    assert s(0) == 0.0
+    for t in list(range(1, 3 * w + 2)) + [10 * w, 100 * w + 7]:
+        vaswani = d_model**-0.5 * min(t**-0.5, t * w**-1.5)
+        assert s(t) == pytest.approx(vaswani, rel=1e-12)
+        assert s(t) == pytest.approx(lr0 * min(t / w, math.sqrt(w / t)), rel=1e-12)
+    # the recipe with inverse_sqrt_decay restarts the clock: still at the peak at 2w, then sqrt(w / (t - w))
+    wrong = S.warmup(S.inverse_sqrt_decay(lr0, warmup_steps=w), warmup_steps=w)
+    assert wrong(2 * w) == pytest.approx(lr0, rel=1e-12)
+    assert wrong(5 * w) == pytest.approx(lr0 * math.sqrt(w / (4 * w)), rel=1e-12)
+    assert s(2 * w) == pytest.approx(lr0 / math.sqrt(2), rel=1e-12)
+
+
+def test_transformer_schedule_example_numbers():
+    # w = 100, lr0 = 0.1: lr0 * min(t / w, sqrt(w / t)) at t = 200, 400, 1000 is 0.1/sqrt(2), 0.05, 0.1/sqrt(10)
+    s = S.warmup(S.power_decay(0.1, s=100, c=0.5), warmup_steps=100)
+    assert [s(t) for t in (200, 400, 1000)] == pytest.approx(
+        [0.1 / math.sqrt(2), 0.05, 0.1 / math.sqrt(10)], rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    "total_steps, pct_start, three_phase, rate_after, momentum_after",
+    [
+        (100, 0.3, False, "min", "max"),  # step T - 1 in the last phase: alpha_min, beta_max
+        (100, 0.3, True, "min", "max"),  # 2pT - 2 = 58 < T - 1 = 99
+        (10, 1.0, False, "max", "base"),  # the whole cycle is the warm-up
+        (10, 1.0, True, "max", "base"),
+        (10, 0.55, True, "initial", "max"),  # 2pT - 2 = T - 1 = 9: the end of the second phase
+    ],
+)
+def test_one_cycle_value_held_after_the_cycle(total_steps, pct_start, three_phase, rate_after, momentum_after):
+    max_lr, div, final_div, base, top = 0.4, 25.0, 1e4, 0.85, 0.95
+    rate = {"min": max_lr / div / final_div, "max": max_lr, "initial": max_lr / div}[rate_after]
+    momentum = {"max": top, "base": base}[momentum_after]
+    for strategy in ("cos", "linear"):
+        s = S.one_cycle(max_lr, total_steps, pct_start, div, final_div, strategy, three_phase)
+        m = S.one_cycle_momentum(total_steps, pct_start, base, top, strategy, three_phase)
+        for late in (total_steps - 1, total_steps, 5 * total_steps):
+            assert s(late) == pytest.approx(rate, rel=1e-12)
+            assert m(late) == pytest.approx(momentum, rel=1e-12)
+
+
+def test_one_cycle_three_phases_may_end_in_the_second_phase():
+    # T = 10, p = 0.6: the phases end at e1 = 5, e2 = 10, e3 = 9, so step 9 is 4/5 of the way from
+    # max_lr back down to max_lr / 25 (linear), and the rate stays there
+    max_lr = 1.0
+    s = S.one_cycle(max_lr, 10, pct_start=0.6, anneal_strategy="linear", three_phase=True)
+    expected = max_lr + (max_lr / 25 - max_lr) * (9 - 5) / (10 - 5)
+    assert s(9) == s(10) == s(50) == pytest.approx(expected, rel=1e-12)
+    m = S.one_cycle_momentum(10, pct_start=0.6, anneal_strategy="linear", three_phase=True)
+    assert m(9) == m(50) == pytest.approx(0.85 + (0.95 - 0.85) * (9 - 5) / (10 - 5), rel=1e-12)
+
+
 def test_piecewise_constant_switches_at_each_boundary():
     boundaries, values = [5, 15, 40], [0.01, 0.005, 0.001, 0.0001]
     s = S.piecewise_constant(boundaries, values)
