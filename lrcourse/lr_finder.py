@@ -220,11 +220,25 @@ def lr_range_test(
         v_k = \beta v_{k-1} + (1 - \beta)\, \ell_k, \quad v_{-1} = 0, \qquad
         \hat v_k = \frac{v_k}{1 - \beta^{k+1}} .
 
-    The test stops early once the loss is not finite or :math:`\hat v_k > c \min_{j \le k} \hat v_j`,
-    with :math:`c` = ``diverge_factor``. Afterwards the model (parameters and buffers, its device and
-    its train/eval mode, gradients included) and the optimizer (state and param groups, rates included)
-    are restored exactly to what they were, even if a step raises; what does change is the position of
-    the random number generators used by the loader's shuffling and by dropout.
+    The test stops early once the loss is not finite or the smoothed loss has risen above its best so
+    far, :math:`b_k = \min_{j \le k} \hat v_j`, by more than :math:`c - 1` times that best's magnitude,
+
+    .. math::
+
+        \hat v_k - b_k > (c - 1)\, |b_k| ,
+
+    with :math:`c` = ``diverge_factor``. For a positive best this is :math:`\hat v_k > c\, b_k` (fastai's
+    rule); measuring the rise against :math:`|b_k|` keeps the rule meaningful for losses that go
+    negative (a log-likelihood, a regularized or shifted objective), where :math:`c\, b_k` would lie
+    *below* :math:`b_k` and stop the test at once. When :math:`b_k = 0` any rise above zero stops it.
+
+    During the test every submodule is in training mode (``model.train()``), since the range test
+    measures training steps: batch normalization uses the batch statistics and dropout is active, even
+    for submodules you had put in eval mode. Afterwards the model (parameters and buffers, its device,
+    the train/eval mode of each submodule separately, gradients included) and the optimizer (state and
+    param groups, rates included) are restored exactly to what they were, even if a step raises; what
+    does change is the position of the random number generators used by the loader's shuffling and by
+    dropout.
 
     **The suggestion rule.** The suggested rate is the rate at the minimum of the smoothed loss divided
     by ten,
@@ -264,7 +278,8 @@ def lr_range_test(
     beta : float
         Smoothing coefficient of the average, in [0, 1) (0 means no smoothing).
     diverge_factor : float
-        Stop when the smoothed loss exceeds this multiple of its minimum so far, ``> 1``.
+        Stop when the smoothed loss exceeds its minimum so far by more than ``diverge_factor - 1`` times
+        that minimum's magnitude (for positive losses: exceeds this multiple of its minimum), ``> 1``.
     device : torch.device or str, optional
         Where to run; default :func:`lrcourse.get_device`. The model is moved there for the test and
         back afterwards; batches are moved there at each step.
@@ -323,7 +338,8 @@ def lr_range_test(
 
     # Save everything the test will change, as deep copies (state_dict() returns references).
     home = parameters[0].device
-    was_training = model.training
+    # the mode of every submodule, not just the top one: model.train(flag) would set them all to flag
+    modes = {module: module.training for module in model.modules()}
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None
     saved_grads = [None if p.grad is None else p.grad.detach().clone() for p in parameters]
@@ -367,9 +383,10 @@ def lr_range_test(
             bar.update(1)
             bar.set_postfix(lr=f"{lr:.2e}", loss=f"{v_hat:.4f}")
 
-            # stop once the smoothed loss is diverge_factor times its best so far
+            # stop once the smoothed loss has risen above its best so far by (c - 1) |best|;
+            # for best > 0 this is v_hat > c * best, and it still works once the loss is negative
             best = min(best, v_hat)
-            if v_hat > diverge_factor * best:
+            if v_hat - best > (diverge_factor - 1.0) * abs(best):
                 diverged = True
                 break
     finally:
@@ -377,7 +394,8 @@ def lr_range_test(
         # load_state_dict copies the saved values into the existing tensors; then move them home
         model.load_state_dict(saved_model)
         model.to(home)
-        model.train(was_training)
+        for module, mode in modes.items():
+            module.training = mode
         for p, grad in zip(parameters, saved_grads):
             p.grad = grad
         if saved_optimizer is not None:

@@ -3,8 +3,8 @@
 - ``gradient_descent_1d`` against the closed form ``w_t = (1 - 2 lr)^t w0``.
 - ``lr_range_test``: the ramp and the loss-before-update convention against a model whose loss is
   ``w`` itself (so the losses are ``w0 - cumsum(lr)``); the smoothing against pandas' ``ewm``; the stop
-  rule; the exact restoration of model and optimizer (state dicts compared tensor by tensor, also after
-  an exception); the default optimizer against an explicit ``torch.optim.SGD``; and the suggestion
+  rule, also for losses that go negative; the exact restoration of model and optimizer (state dicts
+  compared tensor by tensor, the train/eval mode module by module, also after an exception); the default optimizer against an explicit ``torch.optim.SGD``; and the suggestion
   against the divergence threshold ``2/L`` (``2(1+mu)/L`` with heavy-ball momentum) of least squares,
   computed here from the Hessian's eigenvalues.
 """
@@ -173,6 +173,47 @@ def test_stops_on_a_non_finite_loss_without_recording_it():
     assert result.diverged and len(result.losses) == 5 and np.all(np.isfinite(result.losses))
 
 
+def test_a_loss_that_goes_negative_while_falling_runs_to_the_end():
+    # loss = w, w_k = 1 - (lr_0 + ... + lr_{k-1}): the raw loss crosses zero at step k = 23, the
+    # smoothed one (default beta = 0.95) at k = 30, and both keep falling to the end
+    model = Scalar(1.0)
+    result = lr_range_test(model, _identity_loss, ONE, start_lr=1e-2, end_lr=1.0, num_steps=40,
+                           optimizer=torch.optim.SGD(model.parameters(), lr=0.5), device=CPU)
+    lrs = 1e-2 * (1.0 / 1e-2) ** (np.arange(40) / 39)
+    expected_losses = 1.0 - np.concatenate([[0.0], np.cumsum(lrs)[:-1]])
+    assert expected_losses[-1] < -6.0  # the premise: well below zero at the end
+    assert not result.diverged and len(result.losses) == 40
+    np.testing.assert_allclose(result.losses, expected_losses, rtol=1e-12)
+    assert result.smoothed[-1] < -1.0 and np.all(np.diff(result.smoothed) < 0)
+    assert result.lr_at_min_loss == pytest.approx(1.0)  # the loss was still falling at the last rate
+
+
+def test_a_constant_negative_loss_never_diverges():
+    result = lr_range_test(Scalar(0.0), lambda o, t: o.sum() * 0.0 - 5.0, ONE, num_steps=25, device=CPU)
+    assert not result.diverged and len(result.losses) == 25
+    np.testing.assert_array_equal(result.losses, np.full(25, -5.0))
+
+
+@pytest.mark.parametrize(
+    "values, steps_run",
+    [
+        # best -2; with c = 4 it stops once the loss rises more than (4 - 1) * |-2| = 6 above it, i.e.
+        # above 4: 4.0 itself (a rise of exactly 6) is kept, 10.0 stops it
+        ([1.0, 0.5, -1.0, -2.0, -1.0, 4.0, 10.0, 0.0, 0.0, 0.0], 7),
+        # best 0: any rise above zero stops it (as v > 4 * 0 did before)
+        ([1.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 4),
+        # positive losses: v > 4 * best, unchanged; 8.0 = 4 * 2 is kept, 8.5 stops it
+        ([3.0, 2.0, 8.0, 8.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 4),
+    ],
+)
+def test_stop_rule_measures_the_rise_against_the_magnitude_of_the_best(values, steps_run):
+    it = iter(values)
+    result = lr_range_test(Scalar(0.0), lambda o, t: o.sum() * 0.0 + next(it), ONE, num_steps=10,
+                           beta=0.0, diverge_factor=4.0, device=CPU)  # beta = 0: smoothed = raw
+    assert result.diverged and len(result.losses) == steps_run
+    np.testing.assert_array_equal(result.losses, values[:steps_run])
+
+
 def test_first_loss_not_finite_raises():
     with pytest.raises(ValueError, match="not finite"):
         lr_range_test(Scalar(1.0), lambda o, t: o.sum() * math.nan, ONE, device=CPU)
@@ -259,6 +300,39 @@ def test_model_is_restored_when_a_step_raises():
         lr_range_test(model, fails_later, loader, start_lr=1e-3, end_lr=1.0, num_steps=20, device=CPU)
     _assert_same(model.state_dict(), before, "model")
     assert model.training
+
+
+@pytest.mark.parametrize("raises", [False, True])
+def test_train_eval_mode_of_each_submodule_is_restored(raises):
+    model, loader = _classifier_and_data(3)  # Linear, BatchNorm1d, ReLU, Dropout, Linear
+    model.train()
+    model[1].eval()  # e.g. frozen batch-norm statistics
+    model[3].eval()
+    seen_during = []
+
+    def loss_fn(outputs, targets):
+        seen_during.append([m.training for m in model.modules()])
+        if raises and len(seen_during) == 5:
+            raise RuntimeError("boom")
+        return torch.nn.functional.cross_entropy(outputs, targets)
+
+    if raises:
+        with pytest.raises(RuntimeError, match="boom"):
+            lr_range_test(model, loss_fn, loader, num_steps=20, device=CPU)
+    else:
+        lr_range_test(model, loss_fn, loader, num_steps=20, device=CPU)
+    # the Sequential itself, then its five children, as set above
+    assert [m.training for m in model.modules()] == [True, True, False, True, False, True]
+    # during the test every submodule trains, as the docstring says
+    assert seen_during and all(modes == [True] * 6 for modes in seen_during)
+
+
+def test_eval_model_with_a_submodule_in_train_mode_is_restored():
+    model, loader = _classifier_and_data(4)
+    model.eval()
+    model[3].train()  # e.g. Monte Carlo dropout
+    lr_range_test(model, torch.nn.CrossEntropyLoss(), loader, num_steps=10, device=CPU)
+    assert [m.training for m in model.modules()] == [False, False, False, False, True, False]
 
 
 def test_default_optimizer_is_sgd_with_momentum_09(monkeypatch):
