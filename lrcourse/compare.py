@@ -71,7 +71,8 @@ def final_loss(loss: Any, steps_per_epoch: int, last_epochs: int = 1) -> np.ndar
 
     with :math:`\ell_{ij}(t)` = ``loss[i, j, t-1]`` the mini-batch loss of run :math:`(i, j)` at step
     :math:`t`, :math:`T` the number of steps, :math:`S` = ``steps_per_epoch`` and :math:`E` = ``last_epochs``.
-    Averaging over an epoch smooths the mini-batch noise, and every example counts once. A run whose losses
+    Averaging over an epoch smooths the mini-batch noise; each mini-batch counts once (a short last one as
+    much as a full one). A run whose losses
     in that window are not all finite (NaN or infinite: it diverged) gets ``inf``, so that it sorts last and is
     never mistaken for a good run.
 
@@ -184,7 +185,8 @@ class LRSensitivity:
         -------
         tuple of float
             ``(low, high)``; both equal the best rate when no neighbour qualifies. With ``level`` below the
-            best mean loss, there is no such stretch and the result is ``(nan, nan)``.
+            best mean loss, or when every rate diverged, there is no such stretch and the result is
+            ``(nan, nan)``.
 
         Examples
         --------
@@ -203,7 +205,8 @@ class LRSensitivity:
         else:
             limit = check_positive("level", level)
         best = self.best_index
-        if not self.mean[best] <= limit:
+        # no stretch when even the best rate diverged (then factor * inf would admit every rate)
+        if not (np.isfinite(self.mean[best]) and self.mean[best] <= limit):
             return float("nan"), float("nan")
         low = best
         while low > 0 and self.mean[low - 1] <= limit:

@@ -267,7 +267,10 @@ class Standardizer:
             raise ValueError(f"X must be a 2-D array (m, n_features) with at least one row, got shape {X.shape}")
         std = X.std(axis=0)
         self.mean_ = X.mean(axis=0)
-        self.std_ = np.where(std > 0, std, 1.0)
+        # a constant column can show a standard deviation of round-off size (0.1 is not exact in binary):
+        # below a few ulps of its mean it counts as constant, and is only centred
+        constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean_), 1.0)
+        self.std_ = np.where(constant, 1.0, std)
         return self
 
     def transform(self, X) -> np.ndarray:

@@ -7,6 +7,7 @@ there, so the same notebook uses a GPU on Colab and the CPU on a laptop or in CI
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 
@@ -34,12 +35,7 @@ def get_device() -> torch.device:
             device = torch.device(override)
         except RuntimeError as err:
             raise ValueError(f"LRCOURSE_DEVICE must name a torch device, got {override!r}") from err
-        available = {
-            "cpu": True,
-            "cuda": torch.cuda.is_available(),
-            "mps": torch.backends.mps.is_available(),
-        }
-        if not available.get(device.type, False):
+        if not _available(device):
             raise ValueError(f"LRCOURSE_DEVICE names a device that is not available here, got {override!r}")
         return device
     if torch.cuda.is_available():
@@ -47,3 +43,35 @@ def get_device() -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available(device: torch.device) -> bool:
+    """Whether torch can run on ``device`` here (its type, and for CUDA its index)."""
+    if device.type == "cpu":
+        return True
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index is None or device.index < torch.cuda.device_count())
+    if device.type == "mps":
+        return torch.backends.mps.is_available()
+    return False
+
+
+def resolve_device(device: Any, name: str = "device") -> torch.device:
+    """The ``torch.device`` for a function's ``device`` argument: :func:`get_device` for None, else the device
+    named by a string or ``torch.device``, which must be available here (``TypeError``/``ValueError`` naming the
+    argument otherwise).
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device is None:
+        return get_device()
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"{name} must be a torch.device, a string such as 'cpu', or None, got {device!r}")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"{name} must name a torch device, got {device!r}") from err
+    if not _available(resolved):
+        raise ValueError(f"{name} names a device that is not available here, got {device!r}")
+    return resolved

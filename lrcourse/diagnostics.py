@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from lrcourse._checks import check_choice, check_number, check_positive
+from lrcourse._checks import check_choice, check_int, check_number, check_positive
 from lrcourse.gradcheck import numerical_gradient, relative_error
 from lrcourse.nn import params_to_vector, vector_to_params
 
@@ -106,6 +106,7 @@ def layer_statistics(X, weights: Sequence, activation: str = "relu", biases: Seq
     array([0., 0., 0., 0.])
     """
     activation = check_choice("activation", activation, _ACTIVATIONS)
+    seed = check_int("seed", seed, minimum=0)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array (features, examples), got shape {X.shape}")

@@ -26,7 +26,7 @@ import torch
 
 from lrcourse._checks import check_beta, check_int, check_nonnegative, check_number, check_positive
 from lrcourse._progress import progress_bar, show_progress
-from lrcourse.device import get_device
+from lrcourse.device import resolve_device
 
 __all__ = ["LRRangeTestResult", "gradient_descent_1d", "lr_range_test"]
 
@@ -331,7 +331,7 @@ def lr_range_test(
             f"optimizer must be a torch.optim.Optimizer or None, got {optimizer!r} of type {type(optimizer).__name__}"
         )
     show = show_progress(progress)
-    device = get_device() if device is None else torch.device(device)
+    device = resolve_device(device)
     parameters = list(model.parameters())
     if not parameters:
         raise ValueError("model must have parameters to train, got a model without any")

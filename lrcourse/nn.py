@@ -42,6 +42,7 @@ __all__ = [
     "activation_backward",
     "backward_layer",
     "cross_entropy",
+    "cross_entropy_from_logits",
     "forward_layer",
     "linear_backward",
     "max_norm",
@@ -263,7 +264,8 @@ def cross_entropy(AL, Y) -> float:
         J = -\frac{1}{m} \sum_{i=1}^{m} \sum_{k=1}^{C} y_k^{(i)} \log a_k^{(i)}
 
     Probabilities are clipped to :math:`[10^{-15}, 1 - 10^{-15}]` inside the logarithms so that a saturated
-    output gives a large finite cost instead of ``inf``.
+    output gives a large finite cost instead of ``inf``; such a cost is then too small (at most about 34.5 per
+    example). :func:`cross_entropy_from_logits` is exact there, and :class:`Network` uses it.
 
     Examples
     --------
@@ -279,6 +281,34 @@ def cross_entropy(AL, Y) -> float:
     if AL.shape[0] == 1:
         return float(-np.sum(Y * np.log(P) + (1.0 - Y) * np.log(1.0 - P)) / m)
     return float(-np.sum(Y * np.log(P)) / m)
+
+
+def cross_entropy_from_logits(ZL, Y) -> float:
+    r"""The cross-entropy of :func:`cross_entropy` computed from the output layer's pre-activations
+    :math:`Z^{[L]}` (the logits), exactly and without overflow, even where the sigmoid or softmax saturates.
+
+    One output row (sigmoid): :math:`\log(1 + e^{-z})` and :math:`\log(1 + e^{z})` written as
+    :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})`; :math:`C` rows (softmax): :math:`-\sum_k y_k (z_k -
+    \log\sum_j e^{z_j})` with the largest :math:`z_j` subtracted first. The gradient with respect to
+    :math:`Z^{[L]}` is :math:`(A^{[L]} - Y)/m`, the :math:`dZ^{[L]}` of the backward pass, so this is the cost
+    that those gradients belong to. PyTorch: ``binary_cross_entropy_with_logits`` and ``cross_entropy``.
+
+    Examples
+    --------
+    >>> round(cross_entropy_from_logits(np.array([[0.0, 40.0]]), np.array([[1.0, 0.0]])), 6)  # (log 2 + 40) / 2
+    20.346574
+    """
+    Z = np.asarray(ZL, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape != Y.shape:
+        raise ValueError(f"ZL and Y must be 2-D arrays of the same shape (n[L], m), got {Z.shape} and {Y.shape}")
+    m = Z.shape[1]
+    if Z.shape[0] == 1:
+        # -[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - z y + log(1 + exp(-|z|))
+        return float(np.sum(np.maximum(Z, 0.0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))) / m)
+    shifted = Z - Z.max(axis=0, keepdims=True)
+    log_softmax = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+    return float(-np.sum(Y * log_softmax) / m)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -501,14 +531,21 @@ class Network:
         return total
 
     def cost(self, AL, Y, penalty: bool = True, m: int | None = None) -> float:
-        r"""Cross-entropy of ``AL`` against ``Y`` (:func:`cross_entropy`) plus, when ``penalty``, the L2 and L1
-        terms (:meth:`penalty`) for ``m`` examples (default: the number of columns; see :meth:`loss_and_grads`
-        for a mini-batch)."""
+        r"""Cross-entropy of the probabilities ``AL`` against ``Y`` (:func:`cross_entropy`, clipped where the
+        output saturates) plus, when ``penalty``, the L2 and L1 terms (:meth:`penalty`) for ``m`` examples
+        (default: the number of columns; see :meth:`loss_and_grads` for a mini-batch). :meth:`loss_and_grads`
+        and :func:`lrcourse.train.fit` compute the cost from the logits instead, exact even where the output
+        saturates (:func:`cross_entropy_from_logits`)."""
         AL = np.asarray(AL, dtype=np.float64)
         Y = self._check_Y(Y, AL.shape[1] if AL.ndim == 2 else -1)
         m = Y.shape[1] if m is None else check_int("m", m, minimum=1)
         J = cross_entropy(AL, Y)
         return J + self.penalty(m) if penalty else J
+
+    def logits(self, X) -> np.ndarray:
+        r"""The output layer's pre-activations :math:`Z^{[L]} = W^{[L]} A^{[L-1]} + b^{[L]}`, shape
+        :math:`(n^{[L]}, m)`, without dropout: what :func:`cross_entropy_from_logits` takes."""
+        return self._forward(self._check_X(X), False, None)[1][-1][3]
 
     def loss_and_grads(self, X, Y, rng: np.random.Generator | None = None,
                        m: int | None = None) -> tuple[float, dict[str, np.ndarray]]:
@@ -528,9 +565,10 @@ class Network:
         """
         X = self._check_X(X)
         Y = self._check_Y(Y, X.shape[1])
-        m = X.shape[1] if m is None else check_int("m", m, minimum=1)
+        m = X.shape[1] if m is None else check_int("m", m, minimum=X.shape[1])
         AL, caches = self._forward(X, True, rng)
-        J = self.cost(AL, Y, m=m)
+        # the cost of the logits Z[L], exact where the output saturates: the cost that dZ[L] = A[L] - Y belongs to
+        J = cross_entropy_from_logits(caches[-1][3], Y) + self.penalty(m)
         grads = {}
         # output layer: dZ[L] = A[L] - Y for sigmoid + binary CE and for softmax + categorical CE
         dZ = AL - Y

@@ -19,7 +19,7 @@ import numpy as np
 from lrcourse._checks import check_choice, check_int
 from lrcourse.nn import Network
 from lrcourse.schedules import ReduceOnPlateau
-from lrcourse.train import MONITORS, EarlyStopping, History, fit
+from lrcourse.train import MONITORS, EarlyStopping, History, _check_columns, fit
 
 __all__ = ["epoch_seeds", "fit_with_plateau"]
 
@@ -103,6 +103,11 @@ def fit_with_plateau(
     4. feed the ``stop_monitor`` value to ``early_stopping.step(value, net.params)``; when it returns True,
        training ends, with the best weights restored if the early stopper says so.
 
+    ``early_stopping`` is reset first, as in :func:`lrcourse.train.fit`; ``plateau`` is not (it may continue
+    a schedule). If a watched value stops being finite (the run diverged), training ends there, with the best
+    weights restored when early stopping keeps them. Every argument is checked before the optimizer's rate is
+    touched.
+
     Source: Géron, *Hands-On Machine Learning*, ch. 11 (performance scheduling, Keras's
     ``ReduceLROnPlateau``); EECS 498 lecture 11 (early stopping on validation accuracy, keep the best
     checkpoint); Andrew Ng, *Improving Deep Neural Networks*, week 1 (early stopping).
@@ -170,6 +175,15 @@ def fit_with_plateau(
                 f"early_stopping.mode must be {wanted!r} to watch {stop_monitor!r}, got {early_stopping.mode!r}")
     if X_dev is None or Y_dev is None:
         raise ValueError("X_dev and Y_dev are required: performance scheduling watches the dev set")
+    # what fit would check at the first epoch, checked before anything changes (the optimizer's rate included)
+    X, Y = _check_columns("X", X, "Y", Y, net)
+    X_dev, Y_dev = _check_columns("X_dev", X_dev, "Y_dev", Y_dev, net)
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
+        raise TypeError(f"optimizer must have a settable lr and step(params, grads), got {type(optimizer).__name__}")
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+    if early_stopping is not None:
+        early_stopping.reset()  # as in fit: a stopper used before starts afresh
 
     histories: list[History] = []
     stopped_epoch = None
@@ -180,6 +194,15 @@ def fit_with_plateau(
         histories.append(h)
         values = {"dev_cost": h.dev_cost, "dev_accuracy": h.dev_accuracy, "epoch_cost": h.epoch_cost,
                   "epoch_accuracy": h.epoch_accuracy}
+        watched = [values[plateau_monitor][-1]] + ([] if early_stopping is None else [values[stop_monitor][-1]])
+        if not np.all(np.isfinite(watched)):
+            # the run diverged: stop here, with the best weights seen so far when early stopping keeps them
+            if early_stopping is not None:
+                early_stopping.stopped = True
+                if early_stopping.restore_best:
+                    early_stopping.restore(net.params)
+            stopped_epoch = epoch + 1
+            break
         # alpha_{e+1} = max(gamma alpha_e, alpha_min) after more than `patience` bad epochs
         plateau.step(values[plateau_monitor][-1])
         if early_stopping is not None and early_stopping.step(values[stop_monitor][-1], net.params):

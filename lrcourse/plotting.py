@@ -69,8 +69,9 @@ def plot_decision_boundary(ax, model: Any, X, y, resolution: int = 200, margin: 
     r"""Shade the plane by the model's output and overlay the labelled points; return the axes.
 
     For a sigmoid network the shading is :math:`P(y = 1 \mid x)` from 0 (blue) to 1 (red) with the boundary
-    :math:`P = 0.5` drawn in black; for a softmax network or a function returning labels, each predicted class
-    gets its own colour. ``X`` holds rows ``(m, 2)`` and ``y`` their integer labels ``(m,)``.
+    :math:`P = 0.5` drawn in black; for a softmax network each predicted class gets its own colour. Any other
+    ``model`` (a callable of the columns) is read as giving :math:`P(y = 1 \mid x)`. ``X`` holds rows
+    ``(m, 2)`` and ``y`` their integer labels ``(m,)``.
 
     Examples
     --------

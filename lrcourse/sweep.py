@@ -47,7 +47,7 @@ from torch import nn
 
 from lrcourse._checks import check_choice, check_int, check_nonnegative
 from lrcourse._progress import progress_bar, show_progress
-from lrcourse.device import get_device
+from lrcourse.device import resolve_device
 
 __all__ = [
     "DEFAULT_LRS",
@@ -220,8 +220,11 @@ def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, int]:
         raise TypeError(f"X must be a numeric array, got dtype {X.dtype}")
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must be a 2-D array of shape (m, n_features) with m, n_features >= 1, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must hold finite numbers, got NaN or inf")
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(X.astype(np.float32))  # the runs are in float32: 1e39 is inf there
+    if not np.all(finite):
+        raise ValueError(f"X must hold finite numbers within float32's range (about 3.4e38), got "
+                         f"{float(X[~finite].ravel()[0])!r}")
     if y.dtype.kind not in "iu":
         raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
     if y.ndim != 1:
@@ -256,17 +259,6 @@ def _check_seed(name: str, seed: Any) -> int:
     return check_int(name, seed, minimum=0)
 
 
-def _check_device(device: Any) -> torch.device:
-    if device is None:
-        return get_device()
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a torch.device, a string such as 'cpu', or None, got {device!r}")
-    try:
-        return torch.device(device)
-    except RuntimeError as err:
-        raise ValueError(f"device must name a torch device, got {device!r}") from err
-
-
 def _schedule_factors(schedule: Any, n_steps: int) -> np.ndarray:
     """``s(t) / s(0)`` for every step, or ones without a schedule."""
     if schedule is None:
@@ -287,7 +279,7 @@ def _check_common(X, y, hidden, optimizer, epochs, batch_size, schedule, device,
     batch_size = check_int("batch_size", batch_size, minimum=1)
     steps_per_epoch = math.ceil(len(X) / batch_size)
     factors = _schedule_factors(schedule, epochs * steps_per_epoch)
-    device = _check_device(device)
+    device = resolve_device(device)
     progress = show_progress(progress)
     sizes = (X.shape[1], *hidden, n_classes)
     return X, y, sizes, optimizer, epochs, batch_size, steps_per_epoch, factors, device, progress
@@ -806,4 +798,5 @@ def _accuracy(net: _StackedMLP, X_rows: torch.Tensor, y: torch.Tensor) -> np.nda
         Z, _ = net.forward(block, net._buffers(block.shape[1]))
         # max(...).indices is the first largest score, as argmax, and faster across a strided dimension
         correct += (Z.max(dim=1).indices == y[start:start + rows]).sum(dim=1)
-    return (correct.double() / len(X_rows)).cpu().numpy()
+    # to the CPU first: MPS has no float64
+    return correct.cpu().numpy() / len(X_rows)

@@ -17,7 +17,7 @@ import numpy as np
 
 from lrcourse._checks import check_choice, check_int, check_nonnegative, check_positive
 from lrcourse.minibatch import random_mini_batches
-from lrcourse.nn import Network, cross_entropy, max_norm as _max_norm
+from lrcourse.nn import Network, cross_entropy_from_logits, max_norm as _max_norm
 
 __all__ = ["EarlyStopping", "History", "fit"]
 
@@ -140,7 +140,8 @@ class History:
     Attributes
     ----------
     step_cost : numpy.ndarray
-        The mini-batch cost at each optimizer step (before the step, with dropout if any).
+        The mini-batch cost at each optimizer step (before the step, with dropout if any), with the penalties
+        of :math:`J` over the whole training set.
     lr : numpy.ndarray
         The learning rate used at each step.
     epoch_cost : numpy.ndarray
@@ -182,6 +183,12 @@ def _check_columns(name_X: str, X: Any, name_Y: str, Y: Any, net: Network) -> tu
     return X, Y
 
 
+def _outputs(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The output :math:`A^{[L]}` and the logits :math:`Z^{[L]}` of ``net`` on ``X`` (no dropout)."""
+    AL, caches = net._forward(X, False, None)
+    return AL, caches[-1][3]
+
+
 def fit(net: Network, X, Y, optimizer, epochs: int, batch_size: int | None = None,
         schedule: Callable[[int], float] | None = None, seed: int = 0, X_dev=None, Y_dev=None,
         early_stopping: EarlyStopping | None = None, schedule_unit: str = "step",
@@ -196,10 +203,15 @@ def fit(net: Network, X, Y, optimizer, epochs: int, batch_size: int | None = Non
         \alpha_t = \text{schedule}(t), \qquad (J_t, g_t) = \mathrm{net.loss\_and\_grads}(X^{\{t\}}, Y^{\{t\}}),
         \qquad \theta \leftarrow \text{optimizer.step}(\theta, g_t)
 
-    (with ``schedule_unit="epoch"`` the schedule is a function of the epoch index instead of the step). One
-    generator, ``np.random.default_rng(seed)``, draws both the shuffles and the dropout masks, so a run is
-    reproducible. After each epoch the full training cost, and the dev cost and accuracy if ``X_dev`` and
-    ``Y_dev`` are given, are recorded and ``early_stopping`` (if any) sees the ``monitor`` value.
+    (with ``schedule_unit="epoch"`` the schedule is a function of the epoch index instead of the step). Each
+    mini-batch cost carries the penalties of :math:`J` over all :math:`m` training examples
+    (:meth:`lrcourse.nn.Network.loss_and_grads` with ``m``), so the steps are unbiased estimates of the :math:`J`
+    that is reported. One generator, ``np.random.default_rng(seed)``, draws both the shuffles and the dropout
+    masks, so a run is reproducible. After each epoch the full training cost, and the dev cost and accuracy if
+    ``X_dev`` and ``Y_dev`` are given, are recorded (costs from the logits, exact where the output saturates)
+    and ``early_stopping`` (if any) sees the ``monitor`` value. ``early_stopping`` is reset first, so one object
+    can serve several runs; its ``mode`` must suit the monitor (``"max"`` for an accuracy). If the monitored
+    value stops being finite (the run diverged), training stops there, with the best weights restored.
 
     Parameters
     ----------
@@ -261,9 +273,16 @@ def fit(net: Network, X, Y, optimizer, epochs: int, batch_size: int | None = Non
     monitor = check_choice("monitor", monitor, MONITORS)
     if early_stopping is not None and monitor.startswith("dev") and not has_dev:
         raise ValueError(f"monitor={monitor!r} needs X_dev and Y_dev")
+    if early_stopping is not None:
+        wanted = "max" if monitor.endswith("accuracy") else "min"
+        if early_stopping.mode != wanted:
+            raise ValueError(f"early_stopping must have mode={wanted!r} to watch monitor={monitor!r}, got "
+                             f"mode={early_stopping.mode!r}")
     if max_norm is not None:
         max_norm = check_positive("max_norm", max_norm)
 
+    if early_stopping is not None:
+        early_stopping.reset()  # a stopper used before starts afresh: no best value or weights of another run
     rng = np.random.default_rng(seed)
     m = X.shape[1]
     steps_per_epoch = 1 if batch_size is None else -(-m // batch_size)
@@ -285,17 +304,24 @@ def fit(net: Network, X, Y, optimizer, epochs: int, batch_size: int | None = Non
             step_cost.append(cost)
             lrs.append(optimizer.lr)
             t += 1
-        # end of epoch: full training cost J (with penalties, no dropout), then the dev metrics
-        AL = net.forward(X)
-        epoch_cost.append(net.cost(AL, Y))
+        # end of epoch: full training cost J (with penalties, no dropout, from the logits), then the dev metrics
+        AL, ZL = _outputs(net, X)
+        epoch_cost.append(cross_entropy_from_logits(ZL, Y) + net.penalty(m))
         epoch_acc.append(net.accuracy(X, Y, AL=AL))
         if has_dev:
-            AL_dev = net.forward(X_dev)
-            dev_cost.append(cross_entropy(AL_dev, Y_dev))
+            AL_dev, ZL_dev = _outputs(net, X_dev)
+            dev_cost.append(cross_entropy_from_logits(ZL_dev, Y_dev))
             dev_acc.append(net.accuracy(X_dev, Y_dev, AL=AL_dev))
         if early_stopping is not None:
             value = {"dev_cost": dev_cost, "dev_accuracy": dev_acc, "epoch_cost": epoch_cost,
                      "epoch_accuracy": epoch_acc}[monitor][-1]
+            if not np.isfinite(value):
+                # the run diverged: stop here, with the best weights seen so far
+                early_stopping.stopped = True
+                if early_stopping.restore_best:
+                    early_stopping.restore(net.params)
+                stopped_epoch = epoch + 1
+                break
             if early_stopping.step(value, net.params):
                 stopped_epoch = epoch + 1
                 break

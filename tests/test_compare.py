@@ -133,6 +133,14 @@ def test_hand_worked_sensitivity():
     assert s.good_range_decades(1.0) == 0.0
 
 
+def test_no_good_range_when_every_rate_diverged():
+    s = lr_sensitivity([0.01, 0.1, 1.0], [[math.inf, 1.0], [math.nan, 1.0], [math.inf, math.inf]])
+    assert list(s.mean) == [math.inf] * 3
+    for low, high in (s.good_range(2.0), s.good_range(level=5.0)):
+        assert math.isnan(low) and math.isnan(high)
+    assert math.isnan(s.good_range_decades(2.0))
+
+
 @pytest.mark.parametrize(
     "lrs, final, error, match",
     [

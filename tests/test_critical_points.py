@@ -122,11 +122,11 @@ def test_fraction_is_reproducible_and_a_multiple_of_one_over_samples():
 @pytest.mark.parametrize(
     "kwargs, error, name",
     [
-        ({"n": 0}, ValueError, "n"),
-        ({"n": 2.0}, TypeError, "n"),
-        ({"n": 2, "samples": 0}, ValueError, "samples"),
-        ({"n": 2, "samples": True}, TypeError, "samples"),
-        ({"n": 2, "seed": -1}, ValueError, "seed"),
+        ({"n": 0}, ValueError, "^n must be >= 1, got 0$"),
+        ({"n": 2.0}, TypeError, "^n must be an integer, got 2.0"),
+        ({"n": 2, "samples": 0}, ValueError, "^samples must be >= 1, got 0$"),
+        ({"n": 2, "samples": True}, TypeError, "^samples must be an integer, got True"),
+        ({"n": 2, "seed": -1}, ValueError, "^seed must be >= 0, got -1$"),
     ],
 )
 def test_fraction_rejects_bad_arguments(kwargs, error, name):

@@ -135,6 +135,10 @@ def test_standardizer_against_manual_statistics():
     # a constant column is centred only
     const = Standardizer().fit(np.c_[np.ones(4), np.arange(4.0)])
     assert const.std_[0] == 1.0
+    # ... also when its value is not exact in binary, so that its std is round-off rather than 0
+    inexact = Standardizer().fit(np.c_[np.full(3, 0.1), [1.0, 2.0, 3.0]])
+    assert inexact.std_[0] == 1.0 and inexact.std_[1] == pytest.approx(np.sqrt(2 / 3), rel=1e-14)
+    assert inexact.transform([[0.2, 2.0]])[0, 0] == pytest.approx(0.1, rel=1e-12)  # 0.2 - 0.1, not ~1e16
     with pytest.raises(RuntimeError, match="fit"):
         Standardizer().transform(X_dev)
     with pytest.raises(ValueError, match="X"):

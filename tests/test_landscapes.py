@@ -242,12 +242,12 @@ def test_quadratic_rejects_bad_matrices():
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda: ravine(flat=0.0), "flat"),
-        (lambda: ravine(steep=-1.0), "steep"),
-        (lambda: saddle(up=0.0), "up"),
-        (lambda: saddle(down=float("nan")), "down"),
-        (lambda: Rosenbrock(b=0.0), "b"),
-        (lambda: Rosenbrock(a=float("inf")), "a"),
+        (lambda: ravine(flat=0.0), r"^flat must be > 0, got 0\.0$"),
+        (lambda: ravine(steep=-1.0), r"^steep must be > 0, got -1\.0$"),
+        (lambda: saddle(up=0.0), r"^up must be > 0, got 0\.0$"),
+        (lambda: saddle(down=float("nan")), "^down must be a finite number, got nan$"),
+        (lambda: Rosenbrock(b=0.0), r"^b must be > 0, got 0\.0$"),
+        (lambda: Rosenbrock(a=float("inf")), "^a must be a finite number, got inf$"),
     ],
 )
 def test_factories_reject_bad_arguments(make, match):

@@ -18,6 +18,7 @@ from lrcourse.nn import (
     activation_backward,
     backward_layer,
     cross_entropy,
+    cross_entropy_from_logits,
     forward_layer,
     max_norm,
     mc_dropout_predict,
@@ -331,5 +332,32 @@ def test_mini_batch_costs_and_gradients_with_the_training_set_size_add_up_to_J()
     penalty = net.penalty(m)
     excess = sum(w * (m / (s.stop - s.start) - 1) for (_, w), s in zip(default, parts)) * penalty
     assert sum(w * cost for (cost, _), w in default) == pytest.approx(J + excess, rel=1e-12)
-    with pytest.raises(ValueError, match="m must be >= 1, got 0"):
-        net.loss_and_grads(X, Y, m=0)
+    with pytest.raises(ValueError, match="m must be >= 10, got 4"):  # m counts at least the batch itself
+        net.loss_and_grads(X, Y, m=4)
+
+
+@pytest.mark.parametrize("output, n_out", [("sigmoid", 1), ("softmax", 3)])
+def test_cost_is_exact_where_the_output_saturates(output, n_out):
+    # weights so large that the output probabilities round to 0 and 1: the cost comes from the logits and equals
+    # torch's with-logits losses; the clipped probability cost would cap each example's loss near 34.5
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2, 6))
+    labels = rng.integers(0, n_out if n_out > 1 else 2, size=6)
+    Y = (labels[None, :] * 1.0) if n_out == 1 else np.eye(n_out)[labels].T
+    net = Network([2, 4, n_out], hidden="relu", output=output, seed=1, init="random", init_scale=60.0)
+    J, grads = net.loss_and_grads(X, Y)
+    Z = torch.tensor(net.logits(X))
+    if n_out == 1:
+        expected = F.binary_cross_entropy_with_logits(Z, torch.tensor(Y)).item()
+    else:
+        expected = F.cross_entropy(Z.T, torch.tensor(labels)).item()
+    assert expected > 40  # saturated: far beyond what clipped probabilities can give
+    assert J == pytest.approx(expected, rel=1e-12)
+    assert cross_entropy_from_logits(net.logits(X), Y) == pytest.approx(expected, rel=1e-12)
+    # and the gradients are those of this cost: a numerical gradient of J agrees
+    def J_of(params):
+        probe = Network([2, 4, n_out], hidden="relu", output=output, seed=1)
+        probe.params.update(params)
+        return probe.loss_and_grads(X, Y)[0]
+    numeric = numerical_gradient(lambda v: J_of({**net.params, "W2": v}), net.params["W2"], 1e-6)
+    assert relative_error(grads["W2"], numeric) < 1e-6

@@ -141,14 +141,39 @@ def test_plateau_is_stepped_in_place(digits):
          "early_stopping.mode must be 'max' to watch 'dev_accuracy', got 'min'"),
         ({"X_dev": None}, ValueError, "X_dev and Y_dev are required"),
         ({"seed": -1}, ValueError, "seed must be >= 0, got -1"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0"),
+        ({"X": np.zeros((5, 7))}, ValueError, "X must"),
+        ({"X_dev": np.zeros((3, 5))}, ValueError, "X_dev must"),
+        ({"optimizer": "sgd"}, TypeError, "optimizer must have a settable lr and step"),
     ],
 )
 def test_bad_arguments_raise_before_training(digits, kwargs, error, match):
     X, Y, X_dev, Y_dev = digits
     net = net_for()
     before = {k: v.copy() for k, v in net.params.items()}
-    args = {"plateau": ReduceOnPlateau(0.1), "epochs": 2, "X_dev": X_dev, "Y_dev": Y_dev}
+    optimizer = SGD(lr=0.01)
+    args = {"X": X, "Y": Y, "optimizer": optimizer, "plateau": ReduceOnPlateau(0.1), "epochs": 2,
+            "X_dev": X_dev, "Y_dev": Y_dev}
     args.update(kwargs)
     with pytest.raises(error, match=match):
-        fit_with_plateau(net, X, Y, SGD(lr=0.1), **args)
+        fit_with_plateau(net, **args)
     assert all((net.params[k] == before[k]).all() for k in before)
+    assert optimizer.lr == 0.01  # not yet set to the plateau's rate
+
+
+def test_a_reused_early_stopping_starts_afresh(digits):
+    X, Y, X_dev, Y_dev = digits
+
+    def run(stopper):
+        net = net_for(seed=1)
+        history = fit_with_plateau(net, X, Y, SGD(lr=0.5), ReduceOnPlateau(0.5, patience=1), epochs=30,
+                                   X_dev=X_dev, Y_dev=Y_dev, batch_size=50, seed=3, early_stopping=stopper)
+        return net, history
+
+    stopper = EarlyStopping(patience=3)
+    run(stopper)
+    net_again, again = run(stopper)
+    net_fresh, fresh = run(EarlyStopping(patience=3))
+    assert (again.stopped_epoch, again.best_epoch) == (fresh.stopped_epoch, fresh.best_epoch)
+    for key in net_fresh.params:
+        np.testing.assert_array_equal(net_again.params[key], net_fresh.params[key])

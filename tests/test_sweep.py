@@ -294,6 +294,7 @@ def _bad_common():
         (dict(X=np.zeros(10)), ValueError, r"X must be a 2-D array.*\(10,\)"),
         (dict(X=np.array([["a"] * 3] * 10)), TypeError, "X must be a numeric array"),
         (dict(X=np.full((10, 3), np.nan)), ValueError, "X must hold finite"),
+        (dict(X=np.full((10, 3), 1e39)), ValueError, "X must hold finite numbers within float32's range.*1e[+]39"),
         (dict(y=y.astype(float)), TypeError, "y must hold integer class labels, got dtype float64"),
         (dict(y=y[:9]), ValueError, "X has 10 rows, y has 9"),
         (dict(y=y - 1), ValueError, "y must hold labels >= 0, got -1"),
@@ -308,6 +309,7 @@ def _bad_common():
         (dict(schedule=lambda t: 1.0 - t, epochs=3), ValueError, r"schedule\(2\) must be >= 0, got -1.0"),
         (dict(device=3), TypeError, "device must be a torch.device"),
         (dict(device="gpu7"), ValueError, "device must name a torch device, got 'gpu7'"),
+        (dict(device="cuda:64"), ValueError, "device names a device that is not available here, got 'cuda:64'"),
         (dict(progress="yes"), TypeError, "progress must be True, False or None, got 'yes'"),
     ], X, y
 

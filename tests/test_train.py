@@ -220,3 +220,50 @@ def test_mini_batch_steps_estimate_the_full_cost_J_with_its_penalties():
     sizes = np.array([16, 16, 16, 2])
     assert len(history.step_cost) == 4
     assert np.sum(sizes / 50 * history.step_cost) == pytest.approx(history.epoch_cost[0], rel=1e-12)
+
+
+def test_a_reused_early_stopping_starts_afresh():
+    X, Y = moons(16)  # a small training set, so the dev cost turns up and the run stops
+    Xd, Yd = moons(40, seed=1)
+
+    def run(stopper):
+        net = Network([2, 32, 32, 1], seed=3)
+        return net, fit(net, X, Y, Adam(lr=0.05), epochs=300, X_dev=Xd, Y_dev=Yd, early_stopping=stopper, seed=1)
+
+    stopper = EarlyStopping(patience=4)
+    run(stopper)  # leaves a best value, a best epoch and best weights behind
+    net_again, again = run(stopper)
+    net_fresh, fresh = run(EarlyStopping(patience=4))
+    assert fresh.stopped_epoch is not None and fresh.stopped_epoch > 5
+    assert (again.stopped_epoch, again.best_epoch) == (fresh.stopped_epoch, fresh.best_epoch)
+    for key in net_fresh.params:
+        np.testing.assert_array_equal(net_again.params[key], net_fresh.params[key])
+
+
+@pytest.mark.parametrize("monitor, mode", [("dev_accuracy", "min"), ("epoch_accuracy", "min"),
+                                           ("dev_cost", "max"), ("epoch_cost", "max")])
+def test_early_stopping_mode_must_suit_the_monitor(monitor, mode):
+    X, Y = moons(40)
+    net = Network([2, 4, 1], seed=0)
+    before = {k: v.copy() for k, v in net.params.items()}
+    wanted = "min" if mode == "max" else "max"
+    with pytest.raises(ValueError, match=f"early_stopping must have mode='{wanted}' to watch monitor='{monitor}', "
+                                         f"got mode='{mode}'"):
+        fit(net, X, Y, SGD(lr=0.1), epochs=3, X_dev=X, Y_dev=Y, monitor=monitor,
+            early_stopping=EarlyStopping(patience=2, mode=mode))
+    for key in before:
+        np.testing.assert_array_equal(net.params[key], before[key])
+
+
+def test_a_diverging_run_stops_and_gets_its_best_weights_back():
+    X, Y = moons(60)
+    net = Network([2, 16, 16, 1], seed=0)
+    stopper = EarlyStopping(patience=10)
+    with np.errstate(all="ignore"):  # a huge rate: the cost grows, then overflows to nan in the third epoch
+        history = fit(net, X, Y, SGD(lr=1e20), epochs=20, X_dev=X, Y_dev=Y, early_stopping=stopper)
+    assert history.stopped_epoch == 3 and np.all(np.isfinite(history.dev_cost[:2]))
+    assert not np.isfinite(history.dev_cost[-1])
+    assert stopper.best_epoch == 0 and history.best_epoch == 0  # the first epoch had the lowest finite cost
+    for key, value in net.params.items():
+        assert np.all(np.isfinite(value)), key
+        np.testing.assert_array_equal(value, stopper.best_params[key])
