@@ -83,15 +83,20 @@ def build_one(name: str, master: Path, out: Path) -> Path:
         shutil.rmtree(scratch, ignore_errors=True)
         log = (run.stdout + run.stderr)[-6000:]
         raise RuntimeError(f"{name}: otter assign failed (do the master's solutions pass all its tests?)\n{log}")
-    zips = sorted((scratch / "autograder").glob("*-autograder_*.zip"))
-    if len(zips) != 1:
-        raise RuntimeError(f"{name}: expected one autograder zip, found {[z.name for z in zips]}")
-    zips[0].rename(scratch / "autograder.zip")
-    _check_student_version(name, scratch)
-    with zipfile.ZipFile(scratch / f"{name}-student.zip", "w", zipfile.ZIP_DEFLATED) as bundle:
-        for path in sorted((scratch / "student").rglob("*")):
-            if path.is_file():
-                bundle.write(path, path.relative_to(scratch / "student"))
+    try:
+        zips = sorted((scratch / "autograder").glob("*-autograder_*.zip"))
+        if len(zips) != 1:
+            raise RuntimeError(f"{name}: expected one autograder zip, found {[z.name for z in zips]}")
+        zips[0].rename(scratch / "autograder.zip")
+        _check_student_version(name, scratch)
+        with zipfile.ZipFile(scratch / f"{name}-student.zip", "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in sorted((scratch / "student").rglob("*")):
+                if path.is_file():
+                    bundle.write(path, path.relative_to(scratch / "student"))
+    except BaseException:
+        # the scratch folder holds the solutions and hidden tests: never leave it behind half-checked
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     shutil.rmtree(target, ignore_errors=True)
     scratch.rename(target)
     return target

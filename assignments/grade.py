@@ -14,8 +14,9 @@ runs past the time limit. Results:
 
 Student code is untrusted. It runs in a scratch copy (a fresh temporary folder per submission that is also
 its working directory and its ``TMPDIR``), never in the instructor's folder, and the submitted file itself
-is only read. This keeps a stray ``open(..., "w")`` or an endless loop away from your files and from the
-other submissions; it is not a security sandbox (for that, run Otter's Docker grading).
+is only read, and its process inherits only the environment variables Python and lrcourse need (not, say,
+an API token of yours). This keeps a stray ``open(..., "w")`` or an endless loop away from your files and from
+the other submissions; it is not a security sandbox (for that, run Otter's Docker grading).
 """
 
 from __future__ import annotations
@@ -111,6 +112,12 @@ def _kill_leftovers(scratch: Path) -> None:
             continue
 
 
+#: The environment variables a submission's process inherits (the rest of the instructor's environment stays out).
+_PASSED_ON = {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV",
+              "PYTHONPATH", "SYSTEMROOT", "COMSPEC", "PATHEXT", "WINDIR"}
+_PASSED_ON_PREFIXES = ("LC_", "LRCOURSE_", "OMP_", "MKL_", "OPENBLAS_", "XDG_")
+
+
 def grade_one(submission: Path, autograder: Path, timeout: float) -> dict:
     """Grade one submission in its own process and scratch folder; never raises for a bad submission."""
     started = time.monotonic()
@@ -123,7 +130,8 @@ def grade_one(submission: Path, autograder: Path, timeout: float) -> dict:
         shutil.copyfile(submission, copy)
         shutil.copyfile(autograder, scratch / "autograder.zip")
         result_path = outbox / "result.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
+        # only what Python, the notebook and lrcourse need: no tokens or keys of the instructor's session
+        env = {k: v for k, v in os.environ.items() if k in _PASSED_ON or k.startswith(_PASSED_ON_PREFIXES)}
         env.update(TMPDIR=str(scratch), TEMP=str(scratch), TMP=str(scratch), PYTHONHASHSEED="0",
                    LRCOURSE_DEVICE=os.environ.get("LRCOURSE_DEVICE", "cpu"), MPLBACKEND="agg")
         command = [sys.executable, str(Path(__file__).resolve()), "--worker",

@@ -105,6 +105,17 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = check_nonnegative("lr", value)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # a hyperparameter set after construction (opt.beta = 0.95) gets the constructor's checks, so that a bad
+        # value raises here, naming it, instead of corrupting the next steps; during construction (some
+        # hyperparameter not set yet) the constructor checks it itself
+        names = type(self)._hyperparameter_names
+        if name in names and name != "lr" and all(hasattr(self, n) for n in names):
+            settings = {n: getattr(self, n) for n in names}
+            settings[name] = value
+            value = getattr(type(self)(**settings), name)
+        super().__setattr__(name, value)
+
     @property
     def t(self) -> int:
         """The number of steps taken so far (0 before the first step)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -136,14 +137,21 @@ def graded(dist, tmp_path_factory) -> dict[str, tuple[Path, dict[str, dict[str, 
             (folder / "looping.ipynb").write_text(json.dumps(_with_cell(solution, "while True:\n    pass")))
             (folder / "dying.ipynb").write_text(json.dumps(_with_cell(solution, "import os\nos._exit(3)")))
             (folder / "garbage.ipynb").write_text("this is not a notebook")
+            # kills its kernel (so scores nothing) only if it can see the instructor's secret
+            (folder / "prying.ipynb").write_text(json.dumps(_with_cell(
+                solution, f"import os\nif {SECRET!r} in os.environ:\n    os._exit(3)")))
             timeout = TROUBLE_TIMEOUT
         _run([sys.executable, str(ASSIGNMENTS / "grade.py"), name, str(folder), "--dist", str(dist),
-              "--jobs", "2", "--timeout", str(timeout)], cwd=ROOT)
+              "--jobs", "2", "--timeout", str(timeout)], cwd=ROOT, env=dict(os.environ, **{SECRET: "s3cr3t"}))
         with open(folder / "grades.csv", newline="") as f:
             graded[name] = (folder, {row["submission"]: row for row in csv.DictReader(f)})
     leftovers = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     assert not leftovers, f"grading left processes behind: {[p.cmdline() for p in leftovers]}"
     return graded
+
+
+#: An environment variable of the instructor's session that submissions must not see.
+SECRET = "INSTRUCTOR_API_TOKEN"
 
 
 def _scores(row: dict[str, str], name: str) -> dict[str, float]:
@@ -218,7 +226,7 @@ def test_grades_csv_has_a_row_per_submission_and_a_column_per_question(graded, n
     assert header == ["submission", *POINTS[name], "total", "possible", "error"]
     expected = ["planted-bug.ipynb", "solution.ipynb", "untouched.ipynb"]
     if name == TROUBLE:
-        expected = sorted([*expected, "dying.ipynb", "garbage.ipynb", "looping.ipynb"])
+        expected = sorted([*expected, "dying.ipynb", "garbage.ipynb", "looping.ipynb", "prying.ipynb"])
     assert sorted(rows) == expected
     assert sorted(p.stem for p in (folder / "feedback").iterdir()) == sorted(Path(e).stem for e in expected)
     assert {p.name for p in folder.iterdir()} == {*expected, "grades.csv", "feedback"}, (
@@ -267,6 +275,12 @@ def test_a_looping_or_crashing_submission_gets_a_row_and_never_stops_the_others(
         assert float(rows[crashed]["total"]) == 0 and rows[crashed]["error"], rows[crashed]
         assert "timed out" not in rows[crashed]["error"]
     assert "timed out" in (folder / "feedback" / "looping.txt").read_text()
+
+
+def test_submissions_do_not_see_the_instructors_environment(graded):
+    _, rows = graded[TROUBLE]
+    prying = rows["prying.ipynb"]
+    assert float(prying["total"]) == sum(POINTS[TROUBLE].values()) and not prying["error"], prying
 
 
 def test_grade_script_explains_itself():

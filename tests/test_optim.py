@@ -498,3 +498,20 @@ def test_setting_lr_is_checked_and_keeps_the_old_value(bad, error, pattern):
 def test_repr_names_the_hyperparameters():
     assert repr(Momentum(lr=0.1, beta=0.5)) == "Momentum(lr=0.1, beta=0.5)"
     assert repr(Adam()) == "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0, decoupled=False)"
+
+
+@pytest.mark.parametrize("make, name, bad, message", [
+    (lambda: Momentum(lr=0.1), "beta", 1.5, r"beta must be in \[0, 1\), got 1.5"),
+    (lambda: RMSprop(lr=0.1), "eps", 0.0, "eps must be > 0, got 0.0"),
+    (lambda: Adam(lr=0.1), "beta2", -0.1, r"beta2 must be in \[0, 1\), got -0.1"),
+    (lambda: SGD(lr=0.1), "weight_decay", "0.1", "weight_decay must be a real number, got '0.1'"),
+])
+def test_hyperparameters_set_after_construction_are_checked(make, name, bad, message):
+    opt = make()
+    before = getattr(opt, name)
+    with pytest.raises((ValueError, TypeError), match=message):
+        setattr(opt, name, bad)
+    assert getattr(opt, name) == before  # unchanged
+    good = 0.5 if name != "eps" else 1e-6
+    setattr(opt, name, good)
+    assert getattr(opt, name) == good and opt.state_dict()["hyperparameters"][name] == good

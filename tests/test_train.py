@@ -106,6 +106,37 @@ def test_max_norm_is_applied_after_each_step():
         assert np.all(np.linalg.norm(net.params[key], axis=1) <= 0.7 + 1e-12)
 
 
+def test_max_norm_after_every_mini_batch_step_matches_torch_renorm():
+    # each step, then every unit's incoming weight vector (a row of W) rescaled to norm <= c (torch.renorm);
+    # applying it once at the end, or once per epoch, gives other weights and other step costs
+    X, Y = moons(40)
+    c = 0.7
+    net = Network([2, 8, 1], hidden="tanh", seed=0, init="random", init_scale=3.0)
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in net.params.items()}
+    history = fit(net, X, Y, SGD(lr=0.5), epochs=3, batch_size=16, seed=4, max_norm=c)
+    opt = torch.optim.SGD(list(params.values()), lr=0.5)
+    rng = np.random.default_rng(4)
+    Xt, Yt = torch.tensor(X), torch.tensor(Y)
+    costs = []
+    for epoch in range(3):
+        order = rng.permutation(40)
+        for k in range(0, 40, 16):
+            idx = torch.tensor(order[k:k + 16])
+            A = torch.tanh(params["W1"] @ Xt[:, idx] + params["b1"])
+            J = F.binary_cross_entropy_with_logits(params["W2"] @ A + params["b2"], Yt[:, idx])
+            opt.zero_grad()
+            J.backward()
+            opt.step()
+            with torch.no_grad():
+                for key in ("W1", "W2"):
+                    params[key].copy_(torch.renorm(params[key], p=2, dim=0, maxnorm=c))
+            costs.append(J.item())
+    # torch.renorm scales by maxnorm / (norm + 1e-7), not maxnorm / norm: agreement to about 1e-7
+    np.testing.assert_allclose(history.step_cost, costs, rtol=1e-6)
+    for key, value in params.items():
+        np.testing.assert_allclose(net.params[key], value.detach().numpy(), rtol=1e-6, atol=1e-7, err_msg=key)
+
+
 # --- early stopping against hand-worked sequences -------------------------------------------------------
 
 
@@ -267,3 +298,34 @@ def test_a_diverging_run_stops_and_gets_its_best_weights_back():
     for key, value in net.params.items():
         assert np.all(np.isfinite(value)), key
         np.testing.assert_array_equal(value, stopper.best_params[key])
+
+
+def test_fit_with_dropout_matches_a_torch_loop_with_fresh_masks_every_step():
+    # the documented order of fit's one generator: each epoch's permutation, then for every mini-batch the
+    # dropout masks of the hidden layers, layer by layer, as rng.random(shape) < keep_prob (inverted dropout)
+    X, Y = moons(50)
+    keep = 0.7
+    net = Network([2, 6, 4, 1], hidden="relu", seed=2, keep_prob=keep)
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in net.params.items()}
+    history = fit(net, X, Y, SGD(lr=0.3), epochs=3, batch_size=16, seed=9)
+    opt = torch.optim.SGD(list(params.values()), lr=0.3)
+    rng = np.random.default_rng(9)
+    Xt, Yt = torch.tensor(X), torch.tensor(Y)
+    costs = []
+    for epoch in range(3):
+        order = rng.permutation(50)
+        for k in range(0, 50, 16):
+            idx = torch.tensor(order[k:k + 16])
+            xb, yb = Xt[:, idx], Yt[:, idx]
+            A = torch.relu(params["W1"] @ xb + params["b1"])
+            A = A * torch.tensor(rng.random(tuple(A.shape)) < keep) / keep
+            A = torch.relu(params["W2"] @ A + params["b2"])
+            A = A * torch.tensor(rng.random(tuple(A.shape)) < keep) / keep
+            J = F.binary_cross_entropy_with_logits(params["W3"] @ A + params["b3"], yb)
+            opt.zero_grad()
+            J.backward()
+            opt.step()
+            costs.append(J.item())
+    np.testing.assert_allclose(history.step_cost, costs, rtol=1e-10)
+    for k, v in params.items():
+        np.testing.assert_allclose(net.params[k], v.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
