@@ -88,6 +88,7 @@ class Optimizer:
 
     _hyperparameter_names: tuple[str, ...] = ("lr",)
     _buffer_names: tuple[str, ...] = ()
+    _nonnegative_buffers: tuple[str, ...] = ()  # averages of squared gradients
 
     def __init__(self, lr: float) -> None:
         self.lr = lr
@@ -222,6 +223,14 @@ class Optimizer:
                     raise TypeError(f"{where}[{name!r}] must be a floating-point numpy array, got {a!r}")
             if len({a.shape for a in bufs.values()}) > 1:
                 raise ValueError(f"{where} arrays must share one shape, got {[a.shape for a in bufs.values()]}")
+            for name, a in bufs.items():
+                if not np.all(np.isfinite(a)):
+                    raise ValueError(f"{where}[{name!r}] must hold finite numbers, got NaN or inf")
+                if name in self._nonnegative_buffers and np.any(a < 0):
+                    raise ValueError(f"{where}[{name!r}] must be >= 0 (an average of squares), got {float(a.min())!r}")
+        if t == 0 and state:
+            raise ValueError(f"state_dict['t'] is 0 but state_dict['state'] holds buffers for {list(state)}: a state "
+                             "comes from at least one step")
         # Everything is valid: replace hyperparameters, step count and state.
         for name in self._hyperparameter_names:
             setattr(self, name, getattr(checked, name))
@@ -393,6 +402,7 @@ class RMSprop(Optimizer):
 
     _hyperparameter_names = ("lr", "beta", "eps")
     _buffer_names = ("s",)
+    _nonnegative_buffers = ("s",)
 
     def __init__(self, lr: float, beta: float = 0.9, eps: float = 1e-8) -> None:
         super().__init__(lr)
@@ -468,6 +478,7 @@ class Adam(Optimizer):
 
     _hyperparameter_names = ("lr", "beta1", "beta2", "eps", "weight_decay", "decoupled")
     _buffer_names = ("m", "v")
+    _nonnegative_buffers = ("v",)
 
     def __init__(
         self,

@@ -428,6 +428,8 @@ def _edit(**changes):
         (_edit(state__w__v=KeyError), ValueError, r"state_dict\['state'\]\['w'\] must have.*missing \['v'\]"),
         (_edit(state__w__v=[0.0, 0.0]), TypeError, r"\['w'\]\['v'\] must be a floating-point numpy array"),
         (_edit(state__w__v=np.zeros(2, dtype=int)), TypeError, r"\['w'\]\['v'\] must be a floating-point"),
+        (_edit(state__w__v=np.array([0.0, np.nan])), ValueError, r"\['w'\]\['v'\] must hold finite numbers"),
+        (_edit(t=0), ValueError, r"state_dict\['t'\] is 0 but state_dict\['state'\] holds buffers for \['w'\]"),
     ],
 )
 def test_load_state_dict_rejects_bad_dicts_and_changes_nothing(d, error, pattern):
@@ -515,3 +517,14 @@ def test_hyperparameters_set_after_construction_are_checked(make, name, bad, mes
     good = 0.5 if name != "eps" else 1e-6
     setattr(opt, name, good)
     assert getattr(opt, name) == good and opt.state_dict()["hyperparameters"][name] == good
+
+
+@pytest.mark.parametrize("make, name", [(lambda: RMSprop(lr=0.1), "s"), (lambda: Adam(lr=0.1), "v")])
+def test_loaded_second_moments_must_be_nonnegative(make, name):
+    opt = make()
+    opt.step({"w": np.ones(2)}, {"w": np.full(2, 3.0)})
+    saved = opt.state_dict()
+    saved["state"]["w"][name] = np.array([0.5, -1e-3])
+    with pytest.raises(ValueError, match=rf"\['w'\]\['{name}'\] must be >= 0 \(an average of squares\), got -0.001"):
+        opt.load_state_dict(saved)
+    assert np.all(opt.state_dict()["state"]["w"][name] >= 0)
