@@ -31,13 +31,7 @@ def get_device() -> torch.device:
     """
     override = os.environ.get("LRCOURSE_DEVICE", "").strip()
     if override:
-        try:
-            device = torch.device(override)
-        except RuntimeError as err:
-            raise ValueError(f"LRCOURSE_DEVICE must name a torch device, got {override!r}") from err
-        if not _available(device):
-            raise ValueError(f"LRCOURSE_DEVICE names a device that is not available here, got {override!r}")
-        return device
+        return resolve_device(override, "LRCOURSE_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():

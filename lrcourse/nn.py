@@ -252,6 +252,15 @@ def backward_layer(dA, cache: tuple, activation: str) -> tuple[np.ndarray, np.nd
     return linear_backward(dZ, cache)
 
 
+def _output_and_labels(name: str, A: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``A`` (probabilities or logits) and ``Y`` as float64 arrays of one 2-D shape ``(n[L], m)``."""
+    A = np.asarray(A, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if A.ndim != 2 or A.shape != Y.shape:
+        raise ValueError(f"{name} and Y must be 2-D arrays of the same shape (n[L], m), got {A.shape} and {Y.shape}")
+    return A, Y
+
+
 def cross_entropy(AL, Y) -> float:
     r"""Cross-entropy cost (교차 엔트로피) averaged over the :math:`m` examples (columns).
 
@@ -272,10 +281,7 @@ def cross_entropy(AL, Y) -> float:
     >>> round(cross_entropy(np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]])), 6)  # log 2
     0.693147
     """
-    AL = np.asarray(AL, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    if AL.ndim != 2 or AL.shape != Y.shape:
-        raise ValueError(f"AL and Y must be 2-D arrays of the same shape (n[L], m), got {AL.shape} and {Y.shape}")
+    AL, Y = _output_and_labels("AL", AL, Y)
     m = AL.shape[1]
     P = np.clip(AL, _EPS, 1.0 - _EPS)
     if AL.shape[0] == 1:
@@ -298,10 +304,7 @@ def cross_entropy_from_logits(ZL, Y) -> float:
     >>> round(cross_entropy_from_logits(np.array([[0.0, 40.0]]), np.array([[1.0, 0.0]])), 6)  # (log 2 + 40) / 2
     20.346574
     """
-    Z = np.asarray(ZL, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    if Z.ndim != 2 or Z.shape != Y.shape:
-        raise ValueError(f"ZL and Y must be 2-D arrays of the same shape (n[L], m), got {Z.shape} and {Y.shape}")
+    Z, Y = _output_and_labels("ZL", ZL, Y)
     m = Z.shape[1]
     if Z.shape[0] == 1:
         # -[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - z y + log(1 + exp(-|z|))

@@ -24,33 +24,49 @@ def moons(m=60, seed=0):
     return to_columns(X, y)
 
 
-def test_fit_matches_a_torch_sgd_loop():
-    X, Y = moons(50)
-    net = Network([2, 6, 4, 1], hidden="tanh", seed=2, lambd=0.4)
-    params = {k: torch.tensor(v, requires_grad=True) for k, v in net.params.items()}
-    history = fit(net, X, Y, SGD(lr=0.3), epochs=4, batch_size=16, seed=9)
-    opt = torch.optim.SGD(list(params.values()), lr=0.3)
-    rng = np.random.default_rng(9)
+def torch_sgd_loop(start, X, Y, lr, epochs, batch_size, seed, cost, after_step=None):
+    """The reference for fit: plain SGD in torch at float64, with fit's documented draws from one
+    ``np.random.default_rng(seed)`` (each epoch's permutation, then whatever ``cost(params, xb, yb, rng)`` draws).
+    ``after_step(params)`` runs after every step. Returns the step costs and the final parameters (numpy)."""
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
+    opt = torch.optim.SGD(list(params.values()), lr=lr)
+    rng = np.random.default_rng(seed)
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
+    m = X.shape[1]
     costs = []
-    for epoch in range(4):
-        order = rng.permutation(50)
-        for k in range(0, 50, 16):
-            idx = torch.tensor(order[k:k + 16])
-            xb, yb = Xt[:, idx], Yt[:, idx]
-            A = torch.tanh(params["W1"] @ xb + params["b1"])
-            A = torch.tanh(params["W2"] @ A + params["b2"])
-            logits = params["W3"] @ A + params["b3"]
-            # the mini-batch's mean loss plus the penalty of J, lambda / 2m with m = 50 training examples
-            J = F.binary_cross_entropy_with_logits(logits, yb) + 0.4 / (2 * 50) * sum(
-                (params[f"W{l}"] ** 2).sum() for l in (1, 2, 3))
+    for _ in range(epochs):
+        order = rng.permutation(m)
+        for k in range(0, m, batch_size):
+            idx = torch.tensor(order[k:k + batch_size])
+            J = cost(params, Xt[:, idx], Yt[:, idx], rng)
             opt.zero_grad()
             J.backward()
             opt.step()
+            if after_step is not None:
+                with torch.no_grad():
+                    after_step(params)
             costs.append(J.item())
+    return costs, {k: v.detach().numpy() for k, v in params.items()}
+
+
+def test_fit_matches_a_torch_sgd_loop():
+    X, Y = moons(50)
+    net = Network([2, 6, 4, 1], hidden="tanh", seed=2, lambd=0.4)
+    start = {k: v.copy() for k, v in net.params.items()}
+    history = fit(net, X, Y, SGD(lr=0.3), epochs=4, batch_size=16, seed=9)
+
+    def cost(params, xb, yb, rng):
+        A = torch.tanh(params["W1"] @ xb + params["b1"])
+        A = torch.tanh(params["W2"] @ A + params["b2"])
+        logits = params["W3"] @ A + params["b3"]
+        # the mini-batch's mean loss plus the penalty of J, lambda / 2m with m = 50 training examples
+        return F.binary_cross_entropy_with_logits(logits, yb) + 0.4 / (2 * 50) * sum(
+            (params[f"W{l}"] ** 2).sum() for l in (1, 2, 3))
+
+    costs, final = torch_sgd_loop(start, X, Y, lr=0.3, epochs=4, batch_size=16, seed=9, cost=cost)
     np.testing.assert_allclose(history.step_cost, costs, rtol=1e-10)
-    for k, v in params.items():
-        np.testing.assert_allclose(net.params[k], v.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
+    for k, v in final.items():
+        np.testing.assert_allclose(net.params[k], v, rtol=1e-10, atol=1e-12, err_msg=k)
 
 
 def test_small_problem_reaches_low_cost_and_history_shapes():
@@ -112,29 +128,23 @@ def test_max_norm_after_every_mini_batch_step_matches_torch_renorm():
     X, Y = moons(40)
     c = 0.7
     net = Network([2, 8, 1], hidden="tanh", seed=0, init="random", init_scale=3.0)
-    params = {k: torch.tensor(v, requires_grad=True) for k, v in net.params.items()}
+    start = {k: v.copy() for k, v in net.params.items()}
     history = fit(net, X, Y, SGD(lr=0.5), epochs=3, batch_size=16, seed=4, max_norm=c)
-    opt = torch.optim.SGD(list(params.values()), lr=0.5)
-    rng = np.random.default_rng(4)
-    Xt, Yt = torch.tensor(X), torch.tensor(Y)
-    costs = []
-    for epoch in range(3):
-        order = rng.permutation(40)
-        for k in range(0, 40, 16):
-            idx = torch.tensor(order[k:k + 16])
-            A = torch.tanh(params["W1"] @ Xt[:, idx] + params["b1"])
-            J = F.binary_cross_entropy_with_logits(params["W2"] @ A + params["b2"], Yt[:, idx])
-            opt.zero_grad()
-            J.backward()
-            opt.step()
-            with torch.no_grad():
-                for key in ("W1", "W2"):
-                    params[key].copy_(torch.renorm(params[key], p=2, dim=0, maxnorm=c))
-            costs.append(J.item())
+
+    def cost(params, xb, yb, rng):
+        A = torch.tanh(params["W1"] @ xb + params["b1"])
+        return F.binary_cross_entropy_with_logits(params["W2"] @ A + params["b2"], yb)
+
+    def renorm(params):
+        for key in ("W1", "W2"):
+            params[key].copy_(torch.renorm(params[key], p=2, dim=0, maxnorm=c))
+
+    costs, final = torch_sgd_loop(start, X, Y, lr=0.5, epochs=3, batch_size=16, seed=4, cost=cost,
+                                  after_step=renorm)
     # torch.renorm scales by maxnorm / (norm + 1e-7), not maxnorm / norm: agreement to about 1e-7
     np.testing.assert_allclose(history.step_cost, costs, rtol=1e-6)
-    for key, value in params.items():
-        np.testing.assert_allclose(net.params[key], value.detach().numpy(), rtol=1e-6, atol=1e-7, err_msg=key)
+    for key, value in final.items():
+        np.testing.assert_allclose(net.params[key], value, rtol=1e-6, atol=1e-7, err_msg=key)
 
 
 # --- early stopping against hand-worked sequences -------------------------------------------------------
@@ -306,26 +316,17 @@ def test_fit_with_dropout_matches_a_torch_loop_with_fresh_masks_every_step():
     X, Y = moons(50)
     keep = 0.7
     net = Network([2, 6, 4, 1], hidden="relu", seed=2, keep_prob=keep)
-    params = {k: torch.tensor(v, requires_grad=True) for k, v in net.params.items()}
+    start = {k: v.copy() for k, v in net.params.items()}
     history = fit(net, X, Y, SGD(lr=0.3), epochs=3, batch_size=16, seed=9)
-    opt = torch.optim.SGD(list(params.values()), lr=0.3)
-    rng = np.random.default_rng(9)
-    Xt, Yt = torch.tensor(X), torch.tensor(Y)
-    costs = []
-    for epoch in range(3):
-        order = rng.permutation(50)
-        for k in range(0, 50, 16):
-            idx = torch.tensor(order[k:k + 16])
-            xb, yb = Xt[:, idx], Yt[:, idx]
-            A = torch.relu(params["W1"] @ xb + params["b1"])
-            A = A * torch.tensor(rng.random(tuple(A.shape)) < keep) / keep
-            A = torch.relu(params["W2"] @ A + params["b2"])
-            A = A * torch.tensor(rng.random(tuple(A.shape)) < keep) / keep
-            J = F.binary_cross_entropy_with_logits(params["W3"] @ A + params["b3"], yb)
-            opt.zero_grad()
-            J.backward()
-            opt.step()
-            costs.append(J.item())
+
+    def cost(params, xb, yb, rng):
+        A = torch.relu(params["W1"] @ xb + params["b1"])
+        A = A * torch.tensor(rng.random(tuple(A.shape)) < keep) / keep
+        A = torch.relu(params["W2"] @ A + params["b2"])
+        A = A * torch.tensor(rng.random(tuple(A.shape)) < keep) / keep
+        return F.binary_cross_entropy_with_logits(params["W3"] @ A + params["b3"], yb)
+
+    costs, final = torch_sgd_loop(start, X, Y, lr=0.3, epochs=3, batch_size=16, seed=9, cost=cost)
     np.testing.assert_allclose(history.step_cost, costs, rtol=1e-10)
-    for k, v in params.items():
-        np.testing.assert_allclose(net.params[k], v.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
+    for k, v in final.items():
+        np.testing.assert_allclose(net.params[k], v, rtol=1e-10, atol=1e-12, err_msg=k)
